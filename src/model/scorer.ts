@@ -1,0 +1,16 @@
+/** Scores feature matrices with a loaded model: standardise with the card's normalization, then predict. */
+import type { LoadedModel } from './artifact.js';
+import { predictRaw } from './train.js';
+
+export class Scorer {
+  constructor(readonly loaded: LoadedModel) {}
+
+  get version(): string {
+    return this.loaded.card.version;
+  }
+
+  /** Fraud probability of each row of the row-major matrix `x` (FEATURE_COUNT columns). */
+  score(x: Float32Array): Float32Array {
+    return predictRaw(this.loaded.model, this.loaded.card.normalization, x);
+  }
+}
