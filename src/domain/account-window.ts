@@ -95,20 +95,19 @@ export function recordAccountTx(w: AccountWindow, tx: AccountTx): AccountWindow 
   const last = w.t.length > 0 ? (w.t[w.t.length - 1] as number) : -Infinity;
   const cutoff = Math.max(last, tx.timestampMs) - ACCOUNT_HORIZON_MS;
   const keepFrom = upperBound(w.t, cutoff);
-  const t: number[] = [];
-  const amount: number[] = [];
-  const terminal: string[] = [];
-  for (let i = keepFrom; i <= w.t.length; i++) {
-    if (i === pos && tx.timestampMs > cutoff) {
-      t.push(tx.timestampMs);
-      amount.push(tx.amount);
-      terminal.push(tx.terminalId);
-    }
-    if (i < w.t.length) {
-      t.push(w.t[i] as number);
-      amount.push(w.amount[i] as number);
-      terminal.push(w.terminal[i] as string);
-    }
+  if (tx.timestampMs <= cutoff) return keepFrom === 0 ? w : { t: w.t.slice(keepFrom), amount: w.amount.slice(keepFrom), terminal: w.terminal.slice(keepFrom) };
+  const t = w.t.slice(keepFrom);
+  const amount = w.amount.slice(keepFrom);
+  const terminal = w.terminal.slice(keepFrom);
+  const at = pos - keepFrom;
+  if (at === t.length) {
+    t.push(tx.timestampMs);
+    amount.push(tx.amount);
+    terminal.push(tx.terminalId);
+  } else {
+    t.splice(at, 0, tx.timestampMs);
+    amount.splice(at, 0, tx.amount);
+    terminal.splice(at, 0, tx.terminalId);
   }
   return { t, amount, terminal };
 }

@@ -63,20 +63,19 @@ export function recordTerminalTx(
   const last = w.t.length > 0 ? (w.t[w.t.length - 1] as number) : -Infinity;
   const cutoff = Math.max(last, tx.timestampMs) - terminalHorizonMs(labelDelayMs);
   const keepFrom = upperBound(w.t, cutoff);
-  const t: number[] = [];
-  const txId: string[] = [];
-  const fraud: (0 | 1)[] = [];
-  for (let i = keepFrom; i <= w.t.length; i++) {
-    if (i === pos && tx.timestampMs > cutoff) {
-      t.push(tx.timestampMs);
-      txId.push(tx.txId);
-      fraud.push(0);
-    }
-    if (i < w.t.length) {
-      t.push(w.t[i] as number);
-      txId.push(w.txId[i] as string);
-      fraud.push(w.fraud[i] as 0 | 1);
-    }
+  if (tx.timestampMs <= cutoff) return keepFrom === 0 ? w : { t: w.t.slice(keepFrom), txId: w.txId.slice(keepFrom), fraud: w.fraud.slice(keepFrom) };
+  const t = w.t.slice(keepFrom);
+  const txId = w.txId.slice(keepFrom);
+  const fraud = w.fraud.slice(keepFrom);
+  const at = pos - keepFrom;
+  if (at === t.length) {
+    t.push(tx.timestampMs);
+    txId.push(tx.txId);
+    fraud.push(0);
+  } else {
+    t.splice(at, 0, tx.timestampMs);
+    txId.splice(at, 0, tx.txId);
+    fraud.splice(at, 0, 0);
   }
   return { t, txId, fraud };
 }
