@@ -27,3 +27,10 @@ export class ActorFailedError extends VetoError {
     super('ACTOR_FAILED', `${entity} ${entityId} failed to apply an event; its state was kept`, options);
   }
 }
+
+/** A txId was reused with a different transaction. */
+export class IdempotencyConflictError extends VetoError {
+  constructor(readonly txId: string) {
+    super('IDEMPOTENCY_CONFLICT', `txId ${txId} was already decided for a different transaction`);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The authorization path: idempotency → actors (features) → micro-batched
+ * model score → policy → recorded decision. Stage latencies are reported to an
+ * optional observer (Prometheus histograms in the server).
+ */
+import type { DecisionRecord, DecisionStore } from '../adapters/decision-store.js';
+import { contributionReasons, occlusionRows, topContributions } from '../domain/attribution.js';
+import type { Decision } from '../domain/decision.js';
+import { FEATURE_COUNT, FEATURE_NAMES, featureRecord, writeFeatureVector } from '../domain/features.js';
+import { applyPolicy, type Policy } from '../domain/policy.js';
+import type { EntityRegistry } from './entities.js';
+import { IdempotencyConflictError } from './errors.js';
+import type { ScoringService } from './scoring.js';
+
+export interface AuthorizationRequest {
+  readonly txId: string;
+  readonly accountId: string;
+  readonly terminalId: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** ISO 8601 event time. */
+  readonly timestamp: string;
+  readonly deviceId?: string;
+}
+
+export type Stage = 'features' | 'scoring' | 'policy' | 'total';
+
+export interface EngineObserver {
+  stage(stage: Stage, ms: number): void;
+  decision(decision: Decision, degraded: boolean): void;
+}
+
+export interface EngineDeps {
+  readonly registry: EntityRegistry;
+  readonly scoring: ScoringService;
+  readonly store: DecisionStore;
+  policy: Policy;
+  /** Wall clock (epoch ms) for `decidedAt`; injected for tests. */
+  readonly now?: () => number;
+  /** Monotonic clock (ms) for latencies. */
+  readonly monotonic?: () => number;
+  readonly observer?: EngineObserver;
+  /** How many contributing features to list in the reasons of review/block decisions. */
+  readonly topFeatures?: number;
+}
+
+export interface AuthorizationResult {
+  readonly record: DecisionRecord;
+  /** True when this is a retry answered from the recorded decision. */
+  readonly replayed: boolean;
+}
+
+export class DecisionEngine {
+  private readonly inFlight = new Map<string, Promise<AuthorizationResult>>();
+  private readonly now: () => number;
+  private readonly monotonic: () => number;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (() => performance.now());
+  }
+
+  get policy(): Policy {
+    return this.deps.policy;
+  }
+
+  set policy(policy: Policy) {
+    this.deps.policy = policy;
+  }
+
+  get modelVersion(): string {
+    return this.deps.scoring.model.version;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Decides a transaction; a retry with the same txId returns the recorded decision. */
+  async authorize(req: AuthorizationRequest): Promise<AuthorizationResult> {
+    const running = this.inFlight.get(req.txId);
+    if (running !== undefined) return this.asRetry(req, (await running).record);
+    const work = this.decideOnce(req);
+    this.inFlight.set(req.txId, work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(req.txId);
+    }
+  }
+
+  private asRetry(req: AuthorizationRequest, record: DecisionRecord): AuthorizationResult {
+    const same =
+      record.accountId === req.accountId &&
+      record.terminalId === req.terminalId &&
+      record.amount === req.amount &&
+      record.currency === req.currency &&
+      Date.parse(record.timestamp) === Date.parse(req.timestamp);
+    if (!same) throw new IdempotencyConflictError(req.txId);
+    return { record, replayed: true };
+  }
+
+  private async decideOnce(req: AuthorizationRequest): Promise<AuthorizationResult> {
+    const recorded = await this.deps.store.get(req.txId);
+    if (recorded !== undefined) return this.asRetry(req, recorded);
+    const observer = this.deps.observer;
+    const t0 = this.monotonic();
+    const timestampMs = Date.parse(req.timestamp);
+    const f = this.deps.registry.applyTransaction({ ...req, timestampMs });
+    const vector = new Float32Array(FEATURE_COUNT);
+    writeFeatureVector({ timestampMs, amount: req.amount }, f.account, f.terminal, vector);
+    const t1 = this.monotonic();
+
+    const scored = await this.deps.scoring.score(vector);
+    const score = 'scores' in scored ? (scored.scores[0] as number) : undefined;
+    const t2 = this.monotonic();
+
+    const policy = this.deps.policy;
+    const account = this.deps.registry.accountSnapshot(req.accountId)?.context;
+    const outcome = applyPolicy(
+      {
+        accountId: req.accountId,
+        terminalId: req.terminalId,
+        amount: req.amount,
+        accountBlocked: f.accountBlocked,
+        ...(account?.block ? { accountBlockReason: account.block.reason } : {}),
+        ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
+        ...(score !== undefined ? { score } : { degradedReason: 'degraded' in scored ? scored.degraded : 'unavailable' }),
+      },
+      policy,
+    );
+    const reasons = [...outcome.reasons];
+    if (score !== undefined && score >= policy.thresholds.review) {
+      reasons.push(...(await this.explain(vector, score)));
+    }
+    const t3 = this.monotonic();
+
+    const record: DecisionRecord = {
+      txId: req.txId,
+      accountId: req.accountId,
+      terminalId: req.terminalId,
+      amount: req.amount,
+      currency: req.currency,
+      timestamp: new Date(timestampMs).toISOString(),
+      decision: outcome.decision,
+      score: score ?? null,
+      reasons,
+      modelVersion: this.deps.scoring.model.version,
+      features: featureRecord(vector),
+      latencyMs: Number((t3 - t0).toFixed(3)),
+      decidedAt: new Date(this.now()).toISOString(),
+    };
+    await this.deps.store.put(record);
+    if (observer) {
+      observer.stage('features', t1 - t0);
+      observer.stage('scoring', t2 - t1);
+      observer.stage('policy', t3 - t2);
+      observer.stage('total', this.monotonic() - t0);
+      observer.decision(outcome.decision, score === undefined);
+    }
+    return { record, replayed: false };
+  }
+
+  /** Reasons naming the features that pushed the score most (occlusion, one extra batch). */
+  private async explain(vector: Float32Array, score: number) {
+    const rows = new Float32Array(FEATURE_COUNT * FEATURE_COUNT);
+    occlusionRows(vector, this.deps.scoring.model.means, rows);
+    const occluded = await this.deps.scoring.score(rows);
+    if (!('scores' in occluded)) return [];
+    return contributionReasons(topContributions(FEATURE_NAMES, vector, score, occluded.scores, this.deps.topFeatures ?? 3));
+  }
+}
