@@ -1,5 +1,55 @@
-/** `veto serve`: placeholder until the serving path lands (issue 3). */
-export function runServe(_argv: string[]): Promise<number> {
-  process.stderr.write('veto serve: the HTTP serving path is not implemented yet\n');
-  return Promise.resolve(1);
+/** `veto serve` (and `npm start`): runs the engine until SIGTERM/SIGINT, then shuts down gracefully. */
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../app/config.js';
+import { createRuntime } from '../app/runtime.js';
+import { packageRoot } from '../model/location.js';
+
+export const SERVE_USAGE = `Usage: veto serve
+
+Runs the decision engine. Configuration: config/default.json, the JSON file
+named by VETO_CONFIG, then environment variables (VETO_PORT, VETO_MODEL_DIR,
+VETO_THRESHOLD_REVIEW, VETO_FALLBACK, … — see the README). With no NATS or
+Redis configured it runs embedded: in-process adapters and the shipped model.
+`;
+
+export async function runServe(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, join(packageRoot(), 'config'));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`veto: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.server.logLevel, base: { service: 'veto' } });
+  const runtime = await createRuntime(config, { logger });
+  const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
+  logger.info(
+    { address, mode: runtime.mode, tfBackend: runtime.tfBackend, modelVersion: runtime.engine.modelVersion, thresholds: runtime.engine.policy.thresholds },
+    `veto listening on ${address} — ${runtime.mode}, model ${runtime.engine.modelVersion}, TF.js backend ${runtime.tfBackend}`,
+  );
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      runtime.shutdown().then(
+        () => {
+          logger.info('stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }

@@ -80,6 +80,7 @@ export function writeFeatureVector(
 /** The feature vector as a name → value record (for reasons, cases and audit). */
 export function featureRecord(vector: ArrayLike<number>, offset = 0): Record<string, number> {
   const rec: Record<string, number> = {};
-  for (let i = 0; i < FEATURE_COUNT; i++) rec[FEATURE_NAMES[i] as string] = vector[offset + i] as number;
+  // 7 significant digits: the float32 value without binary noise (4.570436000823975 → 4.570436).
+  for (let i = 0; i < FEATURE_COUNT; i++) rec[FEATURE_NAMES[i] as string] = Number((vector[offset + i] as number).toPrecision(7));
   return rec;
 }

@@ -1,0 +1,148 @@
+/**
+ * Configuration: `config/default.json`, then the file named by VETO_CONFIG
+ * (deep-merged), then environment overrides. Validated once at startup; every
+ * problem is reported at once with its path, and the engine does not start.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Probability = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        bodyLimitBytes: Type.Integer({ minimum: 256, maximum: 10_485_760 }),
+        logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+      },
+      { additionalProperties: false },
+    ),
+    model: Type.Object({ dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()]) }, { additionalProperties: false }),
+    thresholds: Type.Object({ review: Probability, block: Probability }, { additionalProperties: false }),
+    limits: Type.Object(
+      {
+        maxAmount: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()]),
+        reviewAmount: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()]),
+      },
+      { additionalProperties: false },
+    ),
+    lists: Type.Object(
+      {
+        blockAccounts: Type.Array(Id),
+        allowAccounts: Type.Array(Id),
+        blockTerminals: Type.Array(Id),
+        allowTerminals: Type.Array(Id),
+        blockDevices: Type.Array(Id),
+        allowDevices: Type.Array(Id),
+      },
+      { additionalProperties: false },
+    ),
+    scoring: Type.Object(
+      {
+        maxBatch: Type.Integer({ minimum: 1, maximum: 4096 }),
+        maxWaitMs: Type.Number({ minimum: 0, maximum: 100 }),
+        timeoutMs: Type.Number({ exclusiveMinimum: 0, maximum: 10_000 }),
+        fallback: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+      },
+      { additionalProperties: false },
+    ),
+    features: Type.Object({ labelDelayDays: Type.Number({ minimum: 0, maximum: 365 }) }, { additionalProperties: false }),
+    decisions: Type.Object({ retain: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+export type VetoConfig = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Json = Record<string, unknown>;
+
+/** Environment variable → config path and parser. */
+const ENV: readonly [string, string, 'int' | 'number' | 'string' | 'list'][] = [
+  ['VETO_HOST', 'server.host', 'string'],
+  ['VETO_PORT', 'server.port', 'int'],
+  ['VETO_BODY_LIMIT_BYTES', 'server.bodyLimitBytes', 'int'],
+  ['VETO_LOG_LEVEL', 'server.logLevel', 'string'],
+  ['VETO_MODEL_DIR', 'model.dir', 'string'],
+  ['VETO_THRESHOLD_REVIEW', 'thresholds.review', 'number'],
+  ['VETO_THRESHOLD_BLOCK', 'thresholds.block', 'number'],
+  ['VETO_MAX_AMOUNT', 'limits.maxAmount', 'number'],
+  ['VETO_REVIEW_AMOUNT', 'limits.reviewAmount', 'number'],
+  ['VETO_BLOCK_ACCOUNTS', 'lists.blockAccounts', 'list'],
+  ['VETO_ALLOW_ACCOUNTS', 'lists.allowAccounts', 'list'],
+  ['VETO_BLOCK_TERMINALS', 'lists.blockTerminals', 'list'],
+  ['VETO_ALLOW_TERMINALS', 'lists.allowTerminals', 'list'],
+  ['VETO_BLOCK_DEVICES', 'lists.blockDevices', 'list'],
+  ['VETO_ALLOW_DEVICES', 'lists.allowDevices', 'list'],
+  ['VETO_BATCH_MAX', 'scoring.maxBatch', 'int'],
+  ['VETO_BATCH_WAIT_MS', 'scoring.maxWaitMs', 'number'],
+  ['VETO_SCORING_TIMEOUT_MS', 'scoring.timeoutMs', 'number'],
+  ['VETO_FALLBACK', 'scoring.fallback', 'string'],
+  ['VETO_LABEL_DELAY_DAYS', 'features.labelDelayDays', 'number'],
+  ['VETO_DECISIONS_RETAIN', 'decisions.retain', 'int'],
+];
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Json, v as Json) : v;
+  }
+  return out;
+}
+
+function setPath(obj: Json, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = obj;
+  for (const k of keys.slice(0, -1)) {
+    node[k] = { ...((node[k] as Json | undefined) ?? {}) };
+    node = node[k] as Json;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function readJson(path: string, problems: string[]): Json {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Json;
+  } catch (error) {
+    problems.push(`${path}: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+/** Loads and validates the configuration; throws ConfigError listing every problem. */
+export function loadConfig(env: Env, configDir: string): VetoConfig {
+  const problems: string[] = [];
+  let merged = readJson(join(configDir, 'default.json'), problems);
+  if (env.VETO_CONFIG) merged = deepMerge(merged, readJson(env.VETO_CONFIG, problems));
+  for (const [name, path, kind] of ENV) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    if (kind === 'string') setPath(merged, path, raw);
+    else if (kind === 'list') setPath(merged, path, raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+    else {
+      const n = Number(raw);
+      if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) problems.push(`${name}: expected ${kind === 'int' ? 'an integer' : 'a number'}, got '${raw}'`);
+      else setPath(merged, path, n);
+    }
+  }
+  for (const e of Value.Errors(ConfigSchema, merged)) problems.push(`${e.path || '/'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = merged as VetoConfig;
+  const { review, block } = config.thresholds;
+  if (review !== null && block !== null && review > block) throw new ConfigError([`thresholds: review (${review}) must not exceed block (${block})`]);
+  return config;
+}

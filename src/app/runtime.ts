@@ -1,0 +1,119 @@
+/**
+ * Wiring: configuration → model → actors → scoring → engine → HTTP app. The
+ * only place that decides which adapters run (in-process in embedded mode).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { InMemoryDecisionStore, type DecisionStore } from '../adapters/decision-store.js';
+import type { Policy } from '../domain/policy.js';
+import { DAY_MS } from '../domain/time.js';
+import { DecisionEngine } from '../engine/engine.js';
+import { EntityRegistry } from '../engine/entities.js';
+import { ScoringService, type ModelScorer } from '../engine/scoring.js';
+import { build } from '../http/app.js';
+import { EngineMetrics } from '../http/metrics.js';
+import { loadModel } from '../model/artifact.js';
+import { defaultModelDir, packageRoot } from '../model/location.js';
+import { Scorer } from '../model/scorer.js';
+import { initTensorflow } from '../model/tf.js';
+import type { VetoConfig } from './config.js';
+
+export interface Runtime {
+  readonly app: FastifyInstance;
+  readonly engine: DecisionEngine;
+  readonly registry: EntityRegistry;
+  readonly metrics: EngineMetrics;
+  readonly scorer: ModelScorer;
+  readonly tfBackend: string;
+  readonly mode: string;
+  /** Stops accepting requests, finishes in-flight ones, flushes, releases everything. */
+  shutdown(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  /** Replace the TF.js model (tests: slow or failing scorers). */
+  readonly scorer?: ModelScorer;
+  readonly store?: DecisionStore;
+  readonly logger?: FastifyBaseLogger | false;
+  readonly now?: () => number;
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function policyFromConfig(config: VetoConfig, card: { review: number; block: number }): Policy {
+  const l = config.lists;
+  return {
+    thresholds: { review: config.thresholds.review ?? card.review, block: config.thresholds.block ?? card.block },
+    ...(config.limits.maxAmount !== null ? { maxAmount: config.limits.maxAmount } : {}),
+    ...(config.limits.reviewAmount !== null ? { reviewAmount: config.limits.reviewAmount } : {}),
+    lists: {
+      blockAccounts: new Set(l.blockAccounts),
+      allowAccounts: new Set(l.allowAccounts),
+      blockTerminals: new Set(l.blockTerminals),
+      allowTerminals: new Set(l.allowTerminals),
+      blockDevices: new Set(l.blockDevices),
+      allowDevices: new Set(l.allowDevices),
+    },
+    fallback: config.scoring.fallback,
+  };
+}
+
+export async function createRuntime(config: VetoConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const tfBackend = await initTensorflow();
+  let scorer = overrides.scorer;
+  let cardThresholds = { review: 0.5, block: 0.9 };
+  if (scorer === undefined) {
+    const loaded = new Scorer(await loadModel(config.model.dir ?? defaultModelDir()));
+    cardThresholds = loaded.loaded.card.thresholds;
+    scorer = loaded;
+  }
+  const registry = new EntityRegistry({ labelDelayMs: config.features.labelDelayDays * DAY_MS });
+  const metrics = new EngineMetrics({ actorsResident: () => ({ accounts: registry.accountCount, terminals: registry.terminalCount }) });
+  const scoring = new ScoringService(scorer, {
+    maxBatch: config.scoring.maxBatch,
+    maxWaitMs: config.scoring.maxWaitMs,
+    timeoutMs: config.scoring.timeoutMs,
+    onBatch: (n) => metrics.batch(n),
+  });
+  const store = overrides.store ?? new InMemoryDecisionStore(config.decisions.retain);
+  const engine = new DecisionEngine({
+    registry,
+    scoring,
+    store,
+    policy: policyFromConfig(config, cardThresholds),
+    observer: metrics,
+    ...(overrides.now ? { now: overrides.now } : {}),
+  });
+  const mode = 'embedded (in-process actors and decision store)';
+  let closing = false;
+  const app = await build({
+    engine,
+    metrics,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    logger: overrides.logger ?? false,
+    ops: {
+      version: packageVersion(),
+      mode,
+      tfBackend,
+      modelVersion: () => engine.modelVersion,
+      startedAt: Date.now(),
+      checks: () => ({ model: true, accepting: !closing }),
+    },
+  });
+
+  let stopped: Promise<void> | undefined;
+  const shutdown = () => {
+    stopped ??= (async () => {
+      closing = true;
+      await app.close();
+      scoring.flush();
+      await store.flush();
+      registry.stop();
+    })();
+    return stopped;
+  };
+  return { app, engine, registry, metrics, scorer, tfBackend, mode, shutdown };
+}
