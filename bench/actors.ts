@@ -6,6 +6,8 @@
 import { EMPTY_ACCOUNT_WINDOW, accountFeatures, recordAccountTx, type AccountWindow } from '../src/domain/account-window.js';
 import { EMPTY_TERMINAL_WINDOW, recordTerminalTx, terminalFeatures, type TerminalWindow } from '../src/domain/terminal-window.js';
 import { DAY_MS } from '../src/domain/time.js';
+import { createActor } from 'xstate';
+import { accountMachine, terminalMachine } from '../machines/mod.js';
 import { EntityRegistry } from '../src/engine/entities.js';
 
 const DELAY = 7 * DAY_MS;
@@ -81,4 +83,33 @@ export function benchActors() {
   };
   registry.stop();
   return result;
+}
+
+/**
+ * Heap held per actor with a typical history: an account with 60 transactions
+ * in its 30-day window (2 a day), a terminal with 37 in its 37-day window.
+ */
+export function actorMemory(count = 5000): { accountKb: number; terminalKb: number } {
+  const measure = (make: (i: number) => unknown): number => {
+    const keep: unknown[] = [];
+    const before = heapMb();
+    for (let i = 0; i < count; i++) keep.push(make(i));
+    const after = heapMb();
+    const kb = ((after - before) * 1024) / count;
+    keep.length = 0;
+    return kb;
+  };
+  const accountKb = measure((i) => {
+    const a = createActor(accountMachine, { input: { accountId: `acct-${i}` } }).start();
+    for (let k = 0; k < 60; k++) {
+      a.send({ type: 'TX', txId: `${i}-${k}`, terminalId: `term-${(i + k) % 4}`, amount: 10 + k, timestampMs: T0 + k * (DAY_MS / 2) });
+    }
+    return a;
+  });
+  const terminalKb = measure((i) => {
+    const t = createActor(terminalMachine, { input: { terminalId: `term-${i}`, labelDelayMs: DELAY } }).start();
+    for (let k = 0; k < 37; k++) t.send({ type: 'TX', txId: `${i}-${k}`, timestampMs: T0 + k * DAY_MS });
+    return t;
+  });
+  return { accountKb, terminalKb };
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { InMemoryDecisionStore, type DecisionStore } from '../adapters/decision-store.js';
+import { FEATURE_COUNT } from '../domain/features.js';
 import type { Policy } from '../domain/policy.js';
 import { DAY_MS } from '../domain/time.js';
 import { DecisionEngine } from '../engine/engine.js';
@@ -70,6 +71,8 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
     cardThresholds = loaded.loaded.card.thresholds;
     scorer = loaded;
   }
+  // Warm-up: the first predict compiles kernels; keep that out of the first request.
+  await scorer.score(new Float32Array(FEATURE_COUNT * 2));
   const registry = new EntityRegistry({ labelDelayMs: config.features.labelDelayDays * DAY_MS });
   const metrics = new EngineMetrics({ actorsResident: () => ({ accounts: registry.accountCount, terminals: registry.terminalCount }) });
   const scoring = new ScoringService(scorer, {

@@ -4,7 +4,7 @@ import type { BookRow } from '../data/book-row.js';
 import { bookSplit, selectTrainSet } from '../data/protocol.js';
 import { DAY_MS } from '../domain/time.js';
 import { replayFeatures } from '../engine/replay.js';
-import { loadModel } from '../model/artifact.js';
+import { loadModel, recordEvaluation } from '../model/artifact.js';
 import { defaultModelDir } from '../model/location.js';
 import { Scorer } from '../model/scorer.js';
 import { initTensorflow } from '../model/tf.js';
@@ -32,6 +32,7 @@ Options:
   --epochs N             with --train: epochs (default ${DEFAULT_TRAIN_OPTIONS.epochs})
   --seed N               with --train: seed (default ${DEFAULT_TRAIN_OPTIONS.seed})
   --json                 print the figures as JSON on stdout
+  --record               append the figures to the model's card.json (metrics.evaluations)
 `;
 
 export function runEvaluate(argv: string[]): Promise<number> {
@@ -46,6 +47,7 @@ export function runEvaluate(argv: string[]): Promise<number> {
       epochs: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean' },
+      record: { type: 'boolean' },
     });
     const input = requireString(v.in, '--in');
     const split = bookSplit(typeof v['train-start'] === 'string' ? { trainStart: v['train-start'] } : {});
@@ -85,6 +87,18 @@ export function runEvaluate(argv: string[]): Promise<number> {
         name = `veto ${scorer.loaded.card.name} ${scorer.version}`;
         const scores = scorer.score(x);
         result = evaluateSplit(rows, split, (i) => scores[i]);
+        if (v.record === true) {
+          await recordEvaluation(dir, {
+            data: `${basename(input)} (${rows.length} transactions)`,
+            split: `book split from ${typeof v['train-start'] === 'string' ? v['train-start'] : '2018-07-25'}`,
+            transactions: result.transactions,
+            frauds: result.frauds,
+            auc: result.auc,
+            averagePrecision: result.averagePrecision,
+            cardPrecisionAt100: result.cardPrecisionAt100,
+          });
+          log(`recorded in ${dir}/card.json`);
+        }
       }
     }
     printResult(input, split, name, result, v.json === true);

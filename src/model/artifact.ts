@@ -7,7 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from '../domain/features.js';
-import type { ModelCard } from './card.js';
+import type { EvaluationRecord, ModelCard } from './card.js';
 import { tf } from './tf.js';
 
 export class ModelLoadError extends Error {
@@ -75,4 +75,13 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   } catch (cause) {
     throw new ModelLoadError(`invalid TF.js model in ${dir}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** Appends (or replaces, for the same data and split) an evaluation in the model's card.json. */
+export async function recordEvaluation(dir: string, evaluation: EvaluationRecord): Promise<void> {
+  const path = join(dir, 'card.json');
+  const card = JSON.parse(await readFile(path, 'utf8')) as ModelCard;
+  const others = card.metrics.evaluations.filter((e) => e.data !== evaluation.data || e.split !== evaluation.split);
+  const updated: ModelCard = { ...card, metrics: { ...card.metrics, evaluations: [...others, evaluation] } };
+  await writeFile(path, `${JSON.stringify(updated, null, 2)}\n`);
 }
