@@ -13,6 +13,7 @@ export interface DecisionRecord {
   readonly terminalId: string;
   readonly amount: number;
   readonly currency: string;
+  readonly deviceId?: string;
   /** Event time of the transaction, ISO 8601. */
   readonly timestamp: string;
   readonly decision: Decision;

@@ -18,7 +18,7 @@ import { loadModel } from '../model/artifact.js';
 import { defaultModelDir, packageRoot } from '../model/location.js';
 import { Scorer } from '../model/scorer.js';
 import { initTensorflow } from '../model/tf.js';
-import type { VetoConfig } from './config.js';
+import { ConfigError, type VetoConfig } from './config.js';
 
 export interface Runtime {
   readonly app: FastifyInstance;
@@ -44,10 +44,22 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function policyFromConfig(config: VetoConfig, card: { review: number; block: number }): Policy {
   const l = config.lists;
+  const thresholds = { review: config.thresholds.review ?? card.review, block: config.thresholds.block ?? card.block };
+  if (thresholds.review > thresholds.block) {
+    throw new ConfigError([`thresholds: review (${thresholds.review}) must not exceed block (${thresholds.block}) (values not configured come from the model card)`]);
+  }
   return {
-    thresholds: { review: config.thresholds.review ?? card.review, block: config.thresholds.block ?? card.block },
+    thresholds,
     ...(config.limits.maxAmount !== null ? { maxAmount: config.limits.maxAmount } : {}),
     ...(config.limits.reviewAmount !== null ? { reviewAmount: config.limits.reviewAmount } : {}),
     lists: {
@@ -72,7 +84,7 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
     scorer = loaded;
   }
   // Warm-up: the first predict compiles kernels; keep that out of the first request.
-  await scorer.score(new Float32Array(FEATURE_COUNT * 2));
+  await withTimeout(Promise.resolve(scorer.score(new Float32Array(FEATURE_COUNT * 2))), 30_000, 'model warm-up');
   const registry = new EntityRegistry({ labelDelayMs: config.features.labelDelayDays * DAY_MS });
   const metrics = new EngineMetrics({ actorsResident: () => ({ accounts: registry.accountCount, terminals: registry.terminalCount }) });
   const scoring = new ScoringService(scorer, {
@@ -97,6 +109,7 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
     metrics,
     bodyLimitBytes: config.server.bodyLimitBytes,
     logger: overrides.logger ?? false,
+    isClosing: () => closing,
     ops: {
       version: packageVersion(),
       mode,

@@ -19,8 +19,12 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   let config;
+  let runtime;
+  let logger;
   try {
     config = loadConfig(process.env, join(packageRoot(), 'config'));
+    logger = pino({ level: config.server.logLevel, base: { service: 'veto' } });
+    runtime = await createRuntime(config, { logger });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`veto: ${error.message}\n`);
@@ -28,8 +32,6 @@ export async function runServe(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const logger = pino({ level: config.server.logLevel, base: { service: 'veto' } });
-  const runtime = await createRuntime(config, { logger });
   const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
   logger.info(
     { address, mode: runtime.mode, tfBackend: runtime.tfBackend, modelVersion: runtime.engine.modelVersion, thresholds: runtime.engine.policy.thresholds },

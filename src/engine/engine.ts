@@ -52,6 +52,13 @@ export interface AuthorizationResult {
 
 export class DecisionEngine {
   private readonly inFlight = new Map<string, Promise<AuthorizationResult>>();
+  /**
+   * Decisions whose effects are applied in the actors but not yet confirmed
+   * recorded by the store (e.g. the store is down): a retry is answered from
+   * here, so a transaction is never applied twice. Bounded.
+   */
+  private readonly unrecorded = new Map<string, DecisionRecord>();
+  private static readonly MAX_UNRECORDED = 100_000;
   private readonly now: () => number;
   private readonly monotonic: () => number;
 
@@ -95,12 +102,18 @@ export class DecisionEngine {
       record.terminalId === req.terminalId &&
       record.amount === req.amount &&
       record.currency === req.currency &&
+      record.deviceId === req.deviceId &&
       Date.parse(record.timestamp) === Date.parse(req.timestamp);
     if (!same) throw new IdempotencyConflictError(req.txId);
     return { record, replayed: true };
   }
 
   private async decideOnce(req: AuthorizationRequest): Promise<AuthorizationResult> {
+    const pending = this.unrecorded.get(req.txId);
+    if (pending !== undefined) {
+      await this.record(pending);
+      return this.asRetry(req, pending);
+    }
     const recorded = await this.deps.store.get(req.txId);
     if (recorded !== undefined) return this.asRetry(req, recorded);
     const observer = this.deps.observer;
@@ -141,6 +154,7 @@ export class DecisionEngine {
       terminalId: req.terminalId,
       amount: req.amount,
       currency: req.currency,
+      ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
       timestamp: new Date(timestampMs).toISOString(),
       decision: outcome.decision,
       score: score ?? null,
@@ -150,7 +164,9 @@ export class DecisionEngine {
       latencyMs: Number((t3 - t0).toFixed(3)),
       decidedAt: new Date(this.now()).toISOString(),
     };
-    await this.deps.store.put(record);
+    this.unrecorded.set(record.txId, record);
+    if (this.unrecorded.size > DecisionEngine.MAX_UNRECORDED) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
+    await this.record(record);
     if (observer) {
       observer.stage('features', t1 - t0);
       observer.stage('scoring', t2 - t1);
@@ -159,6 +175,12 @@ export class DecisionEngine {
       observer.decision(outcome.decision, score === undefined);
     }
     return { record, replayed: false };
+  }
+
+  /** Stores a decision; it stays in `unrecorded` until the store accepted it. */
+  private async record(record: DecisionRecord): Promise<void> {
+    await this.deps.store.put(record);
+    this.unrecorded.delete(record.txId);
   }
 
   /** Reasons naming the features that pushed the score most (occlusion, one extra batch). */

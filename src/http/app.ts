@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { DecisionEngine } from '../engine/engine.js';
-import { ERROR_CATALOGUE, installErrorHandling } from './errors.js';
+import { ApiError, ERROR_CATALOGUE, installErrorHandling } from './errors.js';
 import type { EngineMetrics } from './metrics.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { opsRoutes, type OpsInfo } from './routes/ops.js';
@@ -18,6 +18,8 @@ export interface AppOptions {
   readonly metrics: EngineMetrics;
   readonly ops: OpsInfo;
   readonly bodyLimitBytes: number;
+  /** True once shutdown has begun (the runtime sets it before `app.close()`). */
+  readonly isClosing?: () => boolean;
   /** A pino logger instance, pino options, or false. */
   readonly logger?: FastifyBaseLogger | FastifyServerOptions['logger'];
 }
@@ -30,11 +32,25 @@ export async function build(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Requests arriving during shutdown get the catalogue's NOT_READY (below), not Fastify's bare 503.
+    return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Only JSON is accepted: without this, text/plain bodies would reach validation instead of 415.
+  app.removeContentTypeParser('text/plain');
   installErrorHandling(app, (code) => options.metrics.error(code));
+
+  // Graceful shutdown: refuse new requests with NOT_READY and close keep-alive
+  // connections after their in-flight response, so close() is not held up by
+  // idle sockets until the keep-alive timeout.
+  const closing = options.isClosing ?? (() => false);
+  app.addHook('onRequest', async () => {
+    if (closing()) throw new ApiError('NOT_READY', 'the engine is shutting down');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing()) void reply.header('connection', 'close');
+  });
   await app.register(swagger, {
     openapi: {
       info: {
