@@ -9,6 +9,7 @@ import {
   applyTerminalLabel,
   DEFAULT_LABEL_DELAY_MS,
   EMPTY_TERMINAL_WINDOW,
+  findTerminalEntry,
   recordTerminalTx,
   terminalFeatures,
   type TerminalFeatures,
@@ -41,10 +42,13 @@ export const terminalMachine = setup({
   actions: {
     applyTx: assign(({ context, event }) => {
       if (event.type !== 'TX') return {};
+      const features = terminalFeatures(context.window, event.timestampMs, context.labelDelayMs);
+      // Idempotent by txId: a transaction already in the window (a redelivery) is not recorded again.
+      if (findTerminalEntry(context.window, event.txId, event.timestampMs) >= 0) return { lastTx: { txId: event.txId, features } };
       return {
         window: recordTerminalTx(context.window, event, context.labelDelayMs),
         txCount: context.txCount + 1,
-        lastTx: { txId: event.txId, features: terminalFeatures(context.window, event.timestampMs, context.labelDelayMs) },
+        lastTx: { txId: event.txId, features },
       };
     }),
     applyLabel: assign(({ context, event }) => {

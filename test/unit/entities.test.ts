@@ -74,3 +74,50 @@ describe('entity registry (account and terminal actors)', () => {
     expect(reg.applyTransaction(tx('4', 'B', 'T', 10, T0 + 1)).account.nbTx1d).toBe(2);
   });
 });
+
+describe('entity registry: persistence, sequences and passivation', () => {
+  it('a terminal applies a transaction id once (redelivery is idempotent)', () => {
+    const reg = new EntityRegistry();
+    reg.applyTransaction(tx('1', 'A', 'T', 10, T0));
+    reg.applyTransaction(tx('1', 'B', 'T', 10, T0));
+    expect(reg.terminalSnapshot('T')?.context.txCount).toBe(1);
+    expect(reg.terminalSnapshot('T')?.context.window.txId).toEqual(['1']);
+  });
+
+  it('persisted snapshots restore exactly, with their sequence', () => {
+    const reg = new EntityRegistry();
+    reg.applyTransaction(tx('1', 'A', 'T', 10, T0), 5);
+    reg.applyTransaction(tx('2', 'A', 'T', 30, T0 + 1000), 9);
+    reg.block('A', 'stolen', 'analyst', T0 + 2000);
+    const a = reg.accounts.persisted('A');
+    const t = reg.terminals.persisted('T');
+    expect(a?.seq).toBe(9);
+    const other = new EntityRegistry();
+    other.accounts.restore('A', a?.snapshot ?? '', a?.seq ?? 0);
+    other.terminals.restore('T', t?.snapshot ?? '', t?.seq ?? 0);
+    expect(other.accountSnapshot('A')?.context).toEqual(reg.accountSnapshot('A')?.context);
+    expect(other.accountSnapshot('A')?.value).toBe('blocked');
+    expect(other.accounts.seq('A')).toBe(9);
+    const next = other.applyTransaction(tx('3', 'A', 'T', 20, T0 + 3000), 10);
+    expect(next.account.nbTx1d).toBe(3);
+    expect(next.accountBlocked).toBe(true);
+  });
+
+  it('evicts least recently used clean actors only', () => {
+    let now = 0;
+    const reg = new EntityRegistry({ now: () => now });
+    for (const id of ['A', 'B', 'C']) {
+      now += 10;
+      reg.applyTransaction(tx(id, id, `T${id}`, 1, T0));
+    }
+    expect(reg.accounts.evictBeyond(1)).toBe(0); // all dirty: nothing is lost
+    reg.accounts.markClean(['A', 'B', 'C']);
+    now += 10;
+    reg.applyTransaction(tx('A2', 'A', 'TA', 1, T0 + 1)); // A becomes most recent (and dirty)
+    expect(reg.accounts.evictBeyond(1)).toBe(2);
+    expect([...reg.accounts.ids()]).toEqual(['A']);
+    reg.accounts.markClean(['A']);
+    expect(reg.accounts.evictBeyond(10, now + 1)).toBe(1); // idle passivation
+    expect(reg.accountCount).toBe(0);
+  });
+});
