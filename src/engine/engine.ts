@@ -30,10 +30,22 @@ export interface EngineObserver {
   decision(decision: Decision, degraded: boolean): void;
 }
 
+/** A transaction applied to its actors, waiting for its score. */
+export interface AppliedTransaction {
+  readonly vector: Float32Array;
+  readonly timestampMs: number;
+  readonly accountBlocked: boolean;
+  readonly blockReason?: string;
+  readonly startedAt: number;
+  readonly featuresMs: number;
+}
+
 export interface EngineDeps {
   readonly registry: EntityRegistry;
   readonly scoring: ScoringService;
   readonly store: DecisionStore;
+  /** Records a decision durably (service mode: with the account's and terminal's snapshots). Default: store.put. */
+  readonly recorder?: (record: DecisionRecord) => Promise<void>;
   policy: Policy;
   /** Wall clock (epoch ms) for `decidedAt`; injected for tests. */
   readonly now?: () => number;
@@ -116,27 +128,41 @@ export class DecisionEngine {
     }
     const recorded = await this.deps.store.get(req.txId);
     if (recorded !== undefined) return this.asRetry(req, recorded);
-    const observer = this.deps.observer;
+    const applied = this.apply(req);
+    const record = await this.decide(req, applied);
+    this.unrecorded.set(record.txId, record);
+    if (this.unrecorded.size > DecisionEngine.MAX_UNRECORDED) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
+    await this.record(record);
+    return { record, replayed: false };
+  }
+
+  /** Applies the transaction to its actors (synchronously) and returns its feature vector. */
+  apply(req: AuthorizationRequest, seq?: number): AppliedTransaction {
     const t0 = this.monotonic();
     const timestampMs = Date.parse(req.timestamp);
-    const f = this.deps.registry.applyTransaction({ ...req, timestampMs });
+    const f = this.deps.registry.applyTransaction({ ...req, timestampMs }, seq);
     const vector = new Float32Array(FEATURE_COUNT);
     writeFeatureVector({ timestampMs, amount: req.amount }, f.account, f.terminal, vector);
-    const t1 = this.monotonic();
+    const block = f.accountBlocked ? this.deps.registry.accountSnapshot(req.accountId)?.context.block : undefined;
+    return { vector, timestampMs, accountBlocked: f.accountBlocked, ...(block ? { blockReason: block.reason } : {}), startedAt: t0, featuresMs: this.monotonic() - t0 };
+  }
 
+  /** Scores (micro-batched with concurrent calls) and applies the policy. */
+  async decide(req: AuthorizationRequest, applied: AppliedTransaction): Promise<DecisionRecord> {
+    const t1 = this.monotonic();
+    const { vector } = applied;
     const scored = await this.deps.scoring.score(vector);
     const score = 'scores' in scored ? (scored.scores[0] as number) : undefined;
     const t2 = this.monotonic();
 
     const policy = this.deps.policy;
-    const account = this.deps.registry.accountSnapshot(req.accountId)?.context;
     const outcome = applyPolicy(
       {
         accountId: req.accountId,
         terminalId: req.terminalId,
         amount: req.amount,
-        accountBlocked: f.accountBlocked,
-        ...(account?.block ? { accountBlockReason: account.block.reason } : {}),
+        accountBlocked: applied.accountBlocked,
+        ...(applied.blockReason !== undefined ? { accountBlockReason: applied.blockReason } : {}),
         ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
         ...(score !== undefined ? { score } : { degradedReason: 'degraded' in scored ? scored.degraded : 'unavailable' }),
       },
@@ -147,39 +173,35 @@ export class DecisionEngine {
       reasons.push(...(await this.explain(vector, score)));
     }
     const t3 = this.monotonic();
-
-    const record: DecisionRecord = {
+    const observer = this.deps.observer;
+    if (observer) {
+      observer.stage('features', applied.featuresMs);
+      observer.stage('scoring', t2 - t1);
+      observer.stage('policy', t3 - t2);
+      observer.stage('total', applied.featuresMs + (t3 - t1));
+      observer.decision(outcome.decision, score === undefined);
+    }
+    return {
       txId: req.txId,
       accountId: req.accountId,
       terminalId: req.terminalId,
       amount: req.amount,
       currency: req.currency,
       ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
-      timestamp: new Date(timestampMs).toISOString(),
+      timestamp: new Date(applied.timestampMs).toISOString(),
       decision: outcome.decision,
       score: score ?? null,
       reasons,
       modelVersion: this.deps.scoring.model.version,
       features: featureRecord(vector),
-      latencyMs: Number((t3 - t0).toFixed(3)),
+      latencyMs: Number((applied.featuresMs + (t3 - t1)).toFixed(3)),
       decidedAt: new Date(this.now()).toISOString(),
     };
-    this.unrecorded.set(record.txId, record);
-    if (this.unrecorded.size > DecisionEngine.MAX_UNRECORDED) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
-    await this.record(record);
-    if (observer) {
-      observer.stage('features', t1 - t0);
-      observer.stage('scoring', t2 - t1);
-      observer.stage('policy', t3 - t2);
-      observer.stage('total', this.monotonic() - t0);
-      observer.decision(outcome.decision, score === undefined);
-    }
-    return { record, replayed: false };
   }
 
-  /** Stores a decision; it stays in `unrecorded` until the store accepted it. */
+  /** Stores a decision (with the actors' state, in service mode); it stays in `unrecorded` until accepted. */
   private async record(record: DecisionRecord): Promise<void> {
-    await this.deps.store.put(record);
+    await (this.deps.recorder ? this.deps.recorder(record) : this.deps.store.put(record));
     this.unrecorded.delete(record.txId);
   }
 
