@@ -29,13 +29,18 @@ export interface AccountContext {
   readonly fraudLabels: number;
   readonly lastFraudLabelAtMs: number | null;
   readonly block: AccountBlock | null;
+  /** Event time of the latest account event of each kind (login, device_change, …). */
+  readonly lastEvents: Readonly<Partial<Record<AccountSignal, number>>>;
 }
+
+export type AccountSignal = 'login' | 'device_change' | 'password_reset' | 'contact_change';
 
 export type AccountEvent =
   | { type: 'TX'; txId: string; terminalId: string; amount: number; timestampMs: number }
   | { type: 'LABEL'; txId: string; fraud: boolean; timestampMs: number }
   | { type: 'BLOCK'; reason: string; by: string; timestampMs: number }
-  | { type: 'UNBLOCK'; reason: string; by: string; timestampMs: number };
+  | { type: 'UNBLOCK'; reason: string; by: string; timestampMs: number }
+  | { type: 'ACCOUNT_EVENT'; kind: AccountSignal; timestampMs: number };
 
 export const accountMachine = setup({
   types: {
@@ -70,6 +75,11 @@ export const accountMachine = setup({
       event.type === 'BLOCK' ? { block: { reason: event.reason, atMs: event.timestampMs, by: event.by } } : {},
     ),
     clearBlock: assign({ block: null }),
+    recordSignal: assign(({ context, event }) => {
+      if (event.type !== 'ACCOUNT_EVENT') return {};
+      const previous = context.lastEvents[event.kind] ?? -Infinity;
+      return event.timestampMs > previous ? { lastEvents: { ...context.lastEvents, [event.kind]: event.timestampMs } } : {};
+    }),
     /** Injected: report an event the actor refused (it changes nothing). */
     onRejected: (_, _params: { reason: string }) => {},
   },
@@ -83,6 +93,7 @@ export const accountMachine = setup({
     fraudLabels: 0,
     lastFraudLabelAtMs: null,
     block: null,
+    lastEvents: {},
   }),
   initial: 'active',
   on: {
@@ -91,6 +102,7 @@ export const accountMachine = setup({
       { actions: { type: 'onRejected', params: { reason: 'invalid transaction' } } },
     ],
     LABEL: { actions: 'applyLabel' },
+    ACCOUNT_EVENT: { actions: 'recordSignal' },
   },
   states: {
     active: {

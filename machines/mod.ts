@@ -1,2 +1,2 @@
-export { accountMachine, type AccountContext, type AccountEvent, type AccountBlock } from './account.js';
+export { accountMachine, type AccountContext, type AccountEvent, type AccountBlock, type AccountSignal } from './account.js';
 export { terminalMachine, type TerminalContext, type TerminalEvent } from './terminal.js';

@@ -10,7 +10,7 @@
  * that event and other actors are untouched.
  */
 import type { SnapshotFrom } from 'xstate';
-import { accountMachine, terminalMachine } from '../../machines/mod.js';
+import { accountMachine, terminalMachine, type AccountSignal } from '../../machines/mod.js';
 import type { AccountFeatures } from '../domain/account-window.js';
 import { invalidTransactionReason, type LabelEvent, type TransactionEvent } from '../domain/events.js';
 import type { TerminalFeatures } from '../domain/terminal-window.js';
@@ -96,6 +96,11 @@ export class EntityRegistry {
 
   unblock(accountId: string, reason: string, by: string, timestampMs: number, seq?: number): AccountSnapshot {
     return this.accounts.send(accountId, { type: 'UNBLOCK', reason, by, timestampMs }, seq);
+  }
+
+  /** Records an account event (login, device change, password reset, contact change). */
+  accountEvent(accountId: string, kind: AccountSignal, timestampMs: number, seq?: number): AccountSnapshot {
+    return this.accounts.send(accountId, { type: 'ACCOUNT_EVENT', kind, timestampMs }, seq);
   }
 
   accountSnapshot(accountId: string): AccountSnapshot | undefined {

@@ -1,28 +1,11 @@
 /** TypeBox schemas of the HTTP API: every body and every response code, no additional properties. */
 import { Type, type Static } from '@sinclair/typebox';
 
-/** Identifiers are also NATS subject tokens and Redis key parts: no dots, wildcards or spaces. */
-export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_:@=+-]+$' });
-export const MAX_REQUEST_AMOUNT = 1e9;
+import { TransactionPayload } from '../domain/event-schemas.js';
 
-export const AuthorizeBody = Type.Object(
-  {
-    txId: Id,
-    accountId: Id,
-    terminalId: Id,
-    amount: Type.Number({ minimum: 0, maximum: MAX_REQUEST_AMOUNT, description: 'Amount in currency units (e.g. 12.50)' }),
-    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' }),
-    timestamp: Type.String({ format: 'date-time', maxLength: 40, description: 'Event time, ISO 8601 with offset' }),
-    merchantId: Type.Optional(Id),
-    channel: Type.Optional(Type.Union([Type.Literal('card_present'), Type.Literal('ecommerce'), Type.Literal('moto'), Type.Literal('atm'), Type.Literal('other')])),
-    country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' })),
-    deviceId: Type.Optional(Id),
-    metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]), { maxProperties: 32 }),
-    ),
-  },
-  { additionalProperties: false, $id: 'AuthorizeRequest' },
-);
+export { Id, MAX_REQUEST_AMOUNT } from '../domain/event-schemas.js';
+/** The authorization request: the same schema as a `veto.tx.<accountId>` payload. */
+export const AuthorizeBody = TransactionPayload;
 export type AuthorizeBody = Static<typeof AuthorizeBody>;
 
 export const AuthorizeQuery = Type.Object(
