@@ -53,6 +53,27 @@ export const ConfigSchema = Type.Object(
     ),
     features: Type.Object({ labelDelayDays: Type.Number({ minimum: 0, maximum: 365 }) }, { additionalProperties: false }),
     decisions: Type.Object({ retain: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+    services: Type.Object(
+      {
+        natsUrl: Type.Union([Type.String({ pattern: '^(nats|tls|wss?)://' }), Type.Null()]),
+        redisUrl: Type.Union([Type.String({ pattern: '^rediss?://' }), Type.Null()]),
+        subjectPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 32 }),
+        durable: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 64 }),
+        fetchBatch: Type.Integer({ minimum: 1, maximum: 4096 }),
+        ackWaitMs: Type.Integer({ minimum: 1000 }),
+        duplicateWindowMs: Type.Integer({ minimum: 1000 }),
+      },
+      { additionalProperties: false },
+    ),
+    state: Type.Object(
+      {
+        keyPrefix: Type.String({ pattern: '^[A-Za-z0-9_:-]+$', maxLength: 64 }),
+        maxResident: Type.Integer({ minimum: 1 }),
+        idleSeconds: Type.Number({ exclusiveMinimum: 0 }),
+        decisionRetentionDays: Type.Number({ exclusiveMinimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -93,6 +114,16 @@ const ENV: readonly [string, string, 'int' | 'number' | 'string' | 'list'][] = [
   ['VETO_FALLBACK', 'scoring.fallback', 'string'],
   ['VETO_LABEL_DELAY_DAYS', 'features.labelDelayDays', 'number'],
   ['VETO_DECISIONS_RETAIN', 'decisions.retain', 'int'],
+  ['VETO_NATS_URL', 'services.natsUrl', 'string'],
+  ['VETO_REDIS_URL', 'services.redisUrl', 'string'],
+  ['VETO_SUBJECT_PREFIX', 'services.subjectPrefix', 'string'],
+  ['VETO_DURABLE', 'services.durable', 'string'],
+  ['VETO_FETCH_BATCH', 'services.fetchBatch', 'int'],
+  ['VETO_ACK_WAIT_MS', 'services.ackWaitMs', 'int'],
+  ['VETO_REDIS_PREFIX', 'state.keyPrefix', 'string'],
+  ['VETO_MAX_RESIDENT', 'state.maxResident', 'int'],
+  ['VETO_IDLE_SECONDS', 'state.idleSeconds', 'number'],
+  ['VETO_DECISION_RETENTION_DAYS', 'state.decisionRetentionDays', 'number'],
 ];
 
 function deepMerge(base: Json, over: Json): Json {
@@ -144,5 +175,8 @@ export function loadConfig(env: Env, configDir: string): VetoConfig {
   const config = merged as VetoConfig;
   const { review, block } = config.thresholds;
   if (review !== null && block !== null && review > block) throw new ConfigError([`thresholds: review (${review}) must not exceed block (${block})`]);
+  if (config.services.natsUrl !== null && config.services.redisUrl === null) {
+    throw new ConfigError(['services: VETO_NATS_URL needs VETO_REDIS_URL too — events are acknowledged only once their effect is durable in Redis']);
+  }
   return config;
 }
