@@ -10,6 +10,8 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Redis Lua scripts are read at run time from the source tree.
+COPY --from=build /app/src/adapters/redis/scripts ./src/adapters/redis/scripts
 COPY package.json ./
 COPY models ./models
 COPY config ./config

@@ -17,9 +17,12 @@ export const ERROR_CATALOGUE = {
   BODY_TOO_LARGE: { status: 413, description: 'The body exceeds the configured size limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Send application/json.' },
   RATE_LIMITED: { status: 429, description: 'Too many requests.' },
+  STATE_STORE_CORRUPT: { status: 500, description: 'A stored snapshot or decision could not be read.' },
+  STATE_STORE_REJECTED: { status: 500, description: 'The feature store refused a write.' },
   ACTOR_FAILED: { status: 500, description: 'An entity actor failed on this event; its state was kept.' },
   INTERNAL: { status: 500, description: 'Unexpected error.' },
   NOT_READY: { status: 503, description: 'The engine is starting or stopping.' },
+  STATE_STORE_UNAVAILABLE: { status: 503, description: 'The feature store (Redis) is unavailable and the state needed could not be read.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
