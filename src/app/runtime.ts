@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { InMemoryDecisionStore, type DecisionStore } from '../adapters/decision-store.js';
+import { pino } from 'pino';
+import { InMemoryDecisionStore, type DecisionRecord, type DecisionStore } from '../adapters/decision-store.js';
+import type { StateStore } from '../adapters/state-store.js';
 import { FEATURE_COUNT } from '../domain/features.js';
 import type { Policy } from '../domain/policy.js';
 import { DAY_MS } from '../domain/time.js';
@@ -19,6 +21,7 @@ import { defaultModelDir, packageRoot } from '../model/location.js';
 import { Scorer } from '../model/scorer.js';
 import { initTensorflow } from '../model/tf.js';
 import { ConfigError, type VetoConfig } from './config.js';
+import { createStateStore, restoreActors, startEventServices } from './services.js';
 
 export interface Runtime {
   readonly app: FastifyInstance;
@@ -93,7 +96,10 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
     timeoutMs: config.scoring.timeoutMs,
     onBatch: (n) => metrics.batch(n),
   });
-  const store = overrides.store ?? new InMemoryDecisionStore(config.decisions.retain);
+  const silent = pino({ level: 'silent' });
+  const log: FastifyBaseLogger = overrides.logger || silent;
+  const stateStore = createStateStore(config, log);
+  const store: DecisionStore = stateStore ?? overrides.store ?? new InMemoryDecisionStore(config.decisions.retain);
   const engine = new DecisionEngine({
     registry,
     scoring,
@@ -101,8 +107,32 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
     policy: policyFromConfig(config, cardThresholds),
     observer: metrics,
     ...(overrides.now ? { now: overrides.now } : {}),
+    ...(stateStore
+      ? {
+          prepare: (req) => restoreActors(stateStore, registry, req.accountId, req.terminalId),
+          recorder: (record) => commitDecision(stateStore, registry, record),
+          answerWhenUnrecorded: true,
+        }
+      : {}),
   });
-  const mode = 'embedded (in-process actors and decision store)';
+  const events = stateStore && config.services.natsUrl !== null ? await startEventServices(config, engine, registry, stateStore, log) : undefined;
+  const mode = stateStore
+    ? events
+      ? `services: NATS ${config.services.natsUrl} (JetStream), Redis ${config.services.redisUrl}`
+      : `services: Redis ${config.services.redisUrl} (no NATS: HTTP only)`
+    : 'embedded (in-process actors and decision store; no NATS/Redis configured)';
+  // Service mode: retry unrecorded decisions and passivate idle actors of the HTTP path.
+  const housekeeping = stateStore
+    ? setInterval(() => {
+        if (!stateStore.isUp()) return;
+        void engine.retryUnrecorded().then(() => {
+          const idleBefore = Date.now() - config.state.idleSeconds * 1000;
+          registry.accounts.evictBeyond(config.state.maxResident, idleBefore);
+          registry.terminals.evictBeyond(config.state.maxResident, idleBefore);
+        });
+      }, 1000)
+    : undefined;
+  housekeeping?.unref();
   let closing = false;
   const app = await build({
     engine,
@@ -116,7 +146,12 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
       tfBackend,
       modelVersion: () => engine.modelVersion,
       startedAt: Date.now(),
-      checks: () => ({ model: true, accepting: !closing }),
+      checks: () => ({
+        model: true,
+        accepting: !closing,
+        ...(stateStore ? { redis: stateStore.isUp() } : {}),
+        ...(events ? { nats: events.nats.isConnected() } : {}),
+      }),
     },
   });
 
@@ -124,12 +159,28 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
   const shutdown = () => {
     stopped ??= (async () => {
       closing = true;
-      await app.close();
+      if (housekeeping) clearInterval(housekeeping);
+      await Promise.all([app.close(), events?.consumer.stop()]);
       scoring.flush();
+      await events?.close();
+      await engine.retryUnrecorded();
       await store.flush();
+      await stateStore?.close();
       registry.stop();
     })();
     return stopped;
   };
   return { app, engine, registry, metrics, scorer, tfBackend, mode, shutdown };
+}
+
+/** Service-mode recorder of the HTTP path: the terminal's and the account's snapshots, then the account with the decision. */
+async function commitDecision(store: StateStore, registry: EntityRegistry, record: DecisionRecord): Promise<void> {
+  const terminal = registry.terminals.persisted(record.terminalId);
+  const account = registry.accounts.persisted(record.accountId);
+  await store.commit(
+    terminal ? [{ terminalId: record.terminalId, snapshot: terminal }] : [],
+    account ? [{ accountId: record.accountId, snapshot: account, decisions: [record] }] : [],
+  );
+  registry.terminals.markClean([record.terminalId]);
+  registry.accounts.markClean([record.accountId]);
 }

@@ -46,6 +46,10 @@ export interface EngineDeps {
   readonly store: DecisionStore;
   /** Records a decision durably (service mode: with the account's and terminal's snapshots). Default: store.put. */
   readonly recorder?: (record: DecisionRecord) => Promise<void>;
+  /** Loads the actors a request needs (service mode: from Redis when not resident). */
+  readonly prepare?: (req: AuthorizationRequest) => Promise<void>;
+  /** Answer (degraded) instead of failing when the decision cannot be recorded (service mode). */
+  readonly answerWhenUnrecorded?: boolean;
   policy: Policy;
   /** Wall clock (epoch ms) for `decidedAt`; injected for tests. */
   readonly now?: () => number;
@@ -128,12 +132,81 @@ export class DecisionEngine {
     }
     const recorded = await this.deps.store.get(req.txId);
     if (recorded !== undefined) return this.asRetry(req, recorded);
+    try {
+      await this.deps.prepare?.(req);
+    } catch (error) {
+      // The actors' state cannot be read: answer by the fallback, change nothing, record nothing.
+      return { record: this.stateUnavailable(req, error), replayed: false };
+    }
     const applied = this.apply(req);
     const record = await this.decide(req, applied);
     this.unrecorded.set(record.txId, record);
     if (this.unrecorded.size > DecisionEngine.MAX_UNRECORDED) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
-    await this.record(record);
+    try {
+      await this.record(record);
+    } catch (error) {
+      if (!this.deps.answerWhenUnrecorded) throw error;
+      // Decided from resident state but not durable yet: say so, apply the fallback, retry the write later.
+      const degraded = this.notPersisted(record, error);
+      this.unrecorded.set(record.txId, degraded);
+      return { record: degraded, replayed: false };
+    }
     return { record, replayed: false };
+  }
+
+  /** Retries the writes of decisions that could not be recorded (e.g. while Redis was down). */
+  async retryUnrecorded(): Promise<number> {
+    let done = 0;
+    for (const record of [...this.unrecorded.values()]) {
+      try {
+        await this.record(record);
+        done++;
+      } catch {
+        break;
+      }
+    }
+    return done;
+  }
+
+  get unrecordedCount(): number {
+    return this.unrecorded.size;
+  }
+
+  private fallbackDecision(): 'allow' | 'block' {
+    return this.deps.policy.fallback === 'closed' ? 'block' : 'allow';
+  }
+
+  private stateUnavailable(req: AuthorizationRequest, error: unknown): DecisionRecord {
+    const decision = this.fallbackDecision();
+    this.deps.observer?.decision(decision, true);
+    return {
+      txId: req.txId,
+      accountId: req.accountId,
+      terminalId: req.terminalId,
+      amount: req.amount,
+      currency: req.currency,
+      ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
+      timestamp: new Date(Date.parse(req.timestamp)).toISOString(),
+      decision,
+      score: null,
+      reasons: [{ code: 'STATE_UNAVAILABLE', detail: `account state unavailable (${(error as Error).message}); fail-${this.deps.policy.fallback} → ${decision}` }],
+      modelVersion: this.deps.scoring.model.version,
+      features: {},
+      latencyMs: 0,
+      decidedAt: new Date(this.now()).toISOString(),
+    };
+  }
+
+  private notPersisted(record: DecisionRecord, error: unknown): DecisionRecord {
+    const decision = this.deps.policy.fallback === 'closed' ? 'block' : record.decision;
+    return {
+      ...record,
+      decision,
+      reasons: [
+        ...record.reasons,
+        { code: 'STATE_NOT_PERSISTED', detail: `decided from resident state; the write is retried (${(error as Error).message}); fail-${this.deps.policy.fallback}` },
+      ],
+    };
   }
 
   /** Applies the transaction to its actors (synchronously) and returns its feature vector. */

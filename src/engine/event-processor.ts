@@ -33,6 +33,7 @@ export interface InboundEvent {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly redelivered: boolean;
+  readonly headers?: Record<string, string>;
 }
 
 export interface BatchResult {
