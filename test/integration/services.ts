@@ -80,3 +80,18 @@ export async function describeWithService(name: ServiceName, title: string, fn: 
   }
   describe.skipIf(!up)(up ? title : `${title} (skipped: ${name} not reachable at ${serviceUrl(name)})`, fn);
 }
+
+/** `describeWithService` for suites that need several services. */
+export async function describeWithServices(names: readonly ServiceName[], title: string, fn: () => void): Promise<void> {
+  const down: ServiceName[] = [];
+  for (const name of names) if (!(await serviceAvailable(name))) down.push(name);
+  if (down.length > 0 && servicesRequired()) {
+    describe(title, () => {
+      it(`requires ${names.join(' and ')}`, () => {
+        throw new Error(`${down.join(', ')} not reachable (${down.map(serviceUrl).join(', ')}) and VETO_REQUIRE_SERVICES=1`);
+      });
+    });
+    return;
+  }
+  describe.skipIf(down.length > 0)(down.length > 0 ? `${title} (skipped: ${down.join(', ')} not reachable)` : title, fn);
+}
