@@ -77,11 +77,14 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsHand
     reconnects: tracker.reconnects,
     close: async () => {
       if (nc.isClosed()) return;
-      try {
-        await nc.drain();
-      } catch {
-        await nc.close().catch(() => undefined);
-      }
+      // drain can wait for a server that is gone: give it 5 s, then close
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        nc.drain().then(() => true, () => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+      ]);
+      clearTimeout(timer);
+      if (!drained && !nc.isClosed()) await nc.close().catch(() => undefined);
     },
   };
 }
