@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { benchActors } from './actors.js';
+import { benchHttp, printHttp, targetChecks } from './http.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -20,6 +21,20 @@ async function main(): Promise<void> {
   console.log(`baseline: pure feature functions  ${fmt(a.pureTxPerSec)} tx/s`);
   console.log(`through XState actors             ${fmt(a.actorTxPerSec)} tx/s  (${(a.actorTxPerSec / a.pureTxPerSec).toFixed(2)}× baseline)`);
   console.log(`heap per entity actor             ${a.heapPerEntityKb.toFixed(1)} KiB  (${fmt(a.accounts)} accounts + ${fmt(a.terminals)} terminals; ~${a.accountWindowEntries} tx in an account's 30-day window)`);
+
+  globalThis.gc?.();
+  const h = await benchHttp();
+  printHttp(h);
+  const summary = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    actors: a,
+    http: h,
+    targets: targetChecks(h),
+    valid: h.failures.length === 0,
+  };
+  console.log(`\nBENCH_JSON ${JSON.stringify(summary)}`);
 }
 
 await main();
