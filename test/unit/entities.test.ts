@@ -92,6 +92,9 @@ describe('entity registry: persistence, sequences and passivation', () => {
     const a = reg.accounts.persisted('A');
     const t = reg.terminals.persisted('T');
     expect(a?.seq).toBe(9);
+    // The fast persisted form equals XState's own getPersistedSnapshot.
+    const xstate = JSON.parse(JSON.stringify(accountMachine.getPersistedSnapshot(reg.accountSnapshot('A') as never)));
+    expect(JSON.parse(a?.snapshot ?? '{}')).toEqual(xstate);
     const other = new EntityRegistry();
     other.accounts.restore('A', a?.snapshot ?? '', a?.seq ?? 0);
     other.terminals.restore('T', t?.snapshot ?? '', t?.seq ?? 0);
