@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { benchActors } from './actors.js';
+import { benchEvents } from './events.js';
 import { benchHttp, printHttp, targetChecks } from './http.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -25,12 +26,15 @@ async function main(): Promise<void> {
   globalThis.gc?.();
   const h = await benchHttp();
   printHttp(h);
+  globalThis.gc?.();
+  const events = await runEventBench();
   const summary = {
     at: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
     actors: a,
     http: h,
+    events,
     targets: targetChecks(h),
     valid: h.failures.length === 0,
   };
@@ -38,3 +42,21 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+async function runEventBench() {
+  const accounts = Number(process.env.VETO_BENCH_ACCOUNTS ?? 1_000_000);
+  const messages = Number(process.env.VETO_BENCH_MESSAGES ?? 20_000);
+  console.log('\n## Event path: JetStream → actors → model → Redis commit → decision published → ack');
+  try {
+    const e = await benchEvents({ messages, accounts });
+    console.log(`NATS server                             ${e.natsVersion}; ${fmt(e.messages)} transactions pre-published`);
+    console.log(`baseline: bare JetStream consume + ack  ${fmt(e.bareMsgPerSec)} msg/s  (pull batches of 256, JSON parse, ack, double-ack per batch)`);
+    console.log(`veto event path                         ${fmt(e.vetoTxPerSec)} tx/s  (${e.ratio.toFixed(2)}× baseline; target ≥ 0.5× ${e.ratio >= 0.5 ? 'met' : 'NOT MET'})`);
+    const m = e.memory;
+    console.log(`${fmt(m.accounts)} distinct accounts             RSS ${fmt(m.rssMb)} MiB after (peak ${fmt(m.peakRssMb)} MiB), ${fmt(m.resident)} actors resident (max ${fmt(m.maxResident)}), ${fmt(m.txPerSec)} tx/s, ${m.seconds.toFixed(0)} s`);
+    return e;
+  } catch (error) {
+    console.log(`skipped: ${(error as Error).message} (needs NATS at VETO_NATS_URL and Redis at VETO_REDIS_URL, default 127.0.0.1)`);
+    return undefined;
+  }
+}
