@@ -16,6 +16,8 @@ import { EventProcessor, type InboundEvent } from '../src/engine/event-processor
 
 const NATS = process.env.VETO_NATS_URL ?? 'nats://127.0.0.1:4222';
 const REDIS = process.env.VETO_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Service mode refuses to start without API keys (the event path itself does not use them). */
+const API_KEYS = 'bench-events-admin-key-0001:admin';
 const enc = new TextEncoder();
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 
@@ -88,7 +90,7 @@ async function bareLoop(nc: NatsConnection, prefix: string, n: number): Promise<
 
 /** The engine in process consuming M pre-published transactions until its consumer is drained. */
 async function engineLoop(nc: NatsConnection, redis: Redis, prefix: string, n: number): Promise<number> {
-  const config = loadConfig({ VETO_NATS_URL: NATS, VETO_REDIS_URL: REDIS, VETO_SUBJECT_PREFIX: prefix, VETO_REDIS_PREFIX: prefix, VETO_LOG_LEVEL: 'warn' }, 'config');
+  const config = loadConfig({ VETO_API_KEYS: API_KEYS, VETO_NATS_URL: NATS, VETO_REDIS_URL: REDIS, VETO_SUBJECT_PREFIX: prefix, VETO_REDIS_PREFIX: prefix, VETO_LOG_LEVEL: 'warn' }, 'config');
   // Create the streams first (a runtime does it), publish, then time a fresh runtime consuming everything.
   const setup = await createRuntime(config);
   await setup.shutdown();
@@ -111,7 +113,7 @@ async function engineLoop(nc: NatsConnection, redis: Redis, prefix: string, n: n
 
 /** RSS after `accounts` distinct accounts through the processor with Redis and passivation. */
 async function millionAccounts(prefix: string, accounts: number, maxResident: number) {
-  const config = loadConfig({ VETO_REDIS_URL: REDIS, VETO_REDIS_PREFIX: prefix, VETO_MAX_RESIDENT: String(maxResident), VETO_LOG_LEVEL: 'warn' }, 'config');
+  const config = loadConfig({ VETO_API_KEYS: API_KEYS, VETO_REDIS_URL: REDIS, VETO_REDIS_PREFIX: prefix, VETO_MAX_RESIDENT: String(maxResident), VETO_LOG_LEVEL: 'warn' }, 'config');
   const runtime = await createRuntime(config);
   const store = new RedisStateStore({ url: REDIS, prefix, decisionRetentionSeconds: 3600 });
   const processor = new EventProcessor(runtime.engine, runtime.registry, store, { publishDecision: async () => {}, deadLetter: async () => {} }, {

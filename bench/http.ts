@@ -19,6 +19,7 @@
  * phase, so that a busy machine shows in the output.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
@@ -92,7 +93,9 @@ const ACCOUNTS = 20_000;
 const TERMINALS = 10_000;
 const SEED = 42;
 const PATH = '/v1/authorize';
-const HEADERS = { 'content-type': 'application/json' };
+/** The engine checks API keys: the bench calls it with an authorizer key of its own (VETO_API_KEYS of the children). */
+const API_KEY = randomBytes(24).toString('base64url');
+const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // ---------------------------------------------------------------------------
@@ -188,6 +191,7 @@ async function startServer(name: string, script: string): Promise<Server> {
   const child = fork(join(ROOT, 'bench', 'servers', script), [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx'],
+    env: { ...process.env, VETO_API_KEYS: `${API_KEY}:authorizer:bench` },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -261,7 +265,7 @@ class RawConnection {
       this.socket.write(
         body === undefined
           ? `${head}\r\n`
-          : `${head}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          : `${head}Content-Type: application/json\r\nAuthorization: Bearer ${API_KEY}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     });
   }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { checkApiKeys, parseApiKeysEnv } from '../http/auth.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Probability = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
@@ -65,6 +66,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    review: Type.Object({ casesForBlock: Type.Boolean(), blockOnFraud: Type.Boolean() }, { additionalProperties: false }),
+    auth: Type.Object(
+      {
+        /** API keys of the HTTP API (VETO_API_KEYS replaces them); checked by checkApiKeys. */
+        apiKeys: Type.Array(
+          Type.Object({ key: Type.String(), role: Type.String(), name: Type.Optional(Type.String()) }, { additionalProperties: false }),
+          { maxItems: 1000 },
+        ),
+        reviewRateLimitPerMinute: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      },
+      { additionalProperties: false },
+    ),
     state: Type.Object(
       {
         keyPrefix: Type.String({ pattern: '^[A-Za-z0-9_:-]+$', maxLength: 64 }),
@@ -92,7 +105,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 type Json = Record<string, unknown>;
 
 /** Environment variable → config path and parser. */
-const ENV: readonly [string, string, 'int' | 'number' | 'string' | 'list'][] = [
+const ENV: readonly [string, string, 'int' | 'number' | 'string' | 'list' | 'bool'][] = [
   ['VETO_HOST', 'server.host', 'string'],
   ['VETO_PORT', 'server.port', 'int'],
   ['VETO_BODY_LIMIT_BYTES', 'server.bodyLimitBytes', 'int'],
@@ -120,6 +133,9 @@ const ENV: readonly [string, string, 'int' | 'number' | 'string' | 'list'][] = [
   ['VETO_DURABLE', 'services.durable', 'string'],
   ['VETO_FETCH_BATCH', 'services.fetchBatch', 'int'],
   ['VETO_ACK_WAIT_MS', 'services.ackWaitMs', 'int'],
+  ['VETO_REVIEW_RATE_LIMIT', 'auth.reviewRateLimitPerMinute', 'int'],
+  ['VETO_CASES_FOR_BLOCK', 'review.casesForBlock', 'bool'],
+  ['VETO_BLOCK_ON_FRAUD', 'review.blockOnFraud', 'bool'],
   ['VETO_REDIS_PREFIX', 'state.keyPrefix', 'string'],
   ['VETO_MAX_RESIDENT', 'state.maxResident', 'int'],
   ['VETO_IDLE_SECONDS', 'state.idleSeconds', 'number'],
@@ -164,15 +180,33 @@ export function loadConfig(env: Env, configDir: string): VetoConfig {
     if (raw === undefined || raw === '') continue;
     if (kind === 'string') setPath(merged, path, raw);
     else if (kind === 'list') setPath(merged, path, raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+    else if (kind === 'bool') {
+      if (raw === 'true' || raw === '1') setPath(merged, path, true);
+      else if (raw === 'false' || raw === '0') setPath(merged, path, false);
+      else problems.push(`${name}: expected true or false, got '${raw}'`);
+    }
     else {
       const n = Number(raw);
       if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) problems.push(`${name}: expected ${kind === 'int' ? 'an integer' : 'a number'}, got '${raw}'`);
       else setPath(merged, path, n);
     }
   }
-  for (const e of Value.Errors(ConfigSchema, merged)) problems.push(`${e.path || '/'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`);
+  // VETO_API_KEYS: `key:role[:name]`, comma-separated; replaces auth.apiKeys.
+  const keysFromEnv = env.VETO_API_KEYS !== undefined && env.VETO_API_KEYS.trim() !== '';
+  if (keysFromEnv) {
+    const parsed = parseApiKeysEnv(env.VETO_API_KEYS as string);
+    problems.push(...parsed.problems);
+    setPath(merged, 'auth.apiKeys', parsed.entries);
+  }
+  for (const e of Value.Errors(ConfigSchema, merged)) {
+    // Never echo a key: a problem with one names its path only.
+    const secret = /^\/auth\/apiKeys\/\d+\/key$/.test(e.path);
+    problems.push(`${e.path || '/'}: ${e.message}${!secret && e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = merged as VetoConfig;
+  const keyProblems = checkApiKeys(config.auth.apiKeys, (i) => (keysFromEnv ? `VETO_API_KEYS entry ${i + 1}` : `auth.apiKeys[${i}]`));
+  if (keyProblems.length > 0) throw new ConfigError(keyProblems);
   const { review, block } = config.thresholds;
   if (review !== null && block !== null && review > block) throw new ConfigError([`thresholds: review (${review}) must not exceed block (${block})`]);
   if (config.services.natsUrl !== null && config.services.redisUrl === null) {

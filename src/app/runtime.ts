@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { InMemoryDecisionStore, type DecisionRecord, type DecisionStore } from '../adapters/decision-store.js';
 import type { StateStore } from '../adapters/state-store.js';
@@ -15,12 +16,15 @@ import { DecisionEngine } from '../engine/engine.js';
 import { EntityRegistry } from '../engine/entities.js';
 import { ScoringService, type ModelScorer } from '../engine/scoring.js';
 import { build } from '../http/app.js';
+import { generateApiKey, type ApiKeyEntry } from '../http/auth.js';
 import { EngineMetrics } from '../http/metrics.js';
 import { loadModel } from '../model/artifact.js';
 import { defaultModelDir, packageRoot } from '../model/location.js';
 import { Scorer } from '../model/scorer.js';
 import { initTensorflow } from '../model/tf.js';
 import { ConfigError, type VetoConfig } from './config.js';
+import { redactUrl } from '../adapters/nats/mod.js';
+import { createReview } from './review.js';
 import { createStateStore, restoreActors, startEventServices } from './services.js';
 
 export interface Runtime {
@@ -31,6 +35,11 @@ export interface Runtime {
   readonly scorer: ModelScorer;
   readonly tfBackend: string;
   readonly mode: string;
+  /**
+   * Embedded mode without configured API keys: the admin key generated for this
+   * run (serve prints it at startup); undefined when keys are configured.
+   */
+  readonly devApiKey: string | undefined;
   /** Stops accepting requests, finishes in-flight ones, flushes, releases everything. */
   shutdown(): Promise<void>;
 }
@@ -77,7 +86,24 @@ export function policyFromConfig(config: VetoConfig, card: { review: number; blo
   };
 }
 
+/**
+ * The API keys of the HTTP API: the configured ones; in embedded mode without
+ * any, a generated development admin key (never open). Service mode (NATS or
+ * Redis configured) without keys is refused: production must configure its keys.
+ */
+export function apiKeysFor(config: VetoConfig): { apiKeys: readonly ApiKeyEntry[]; devApiKey: string | undefined } {
+  if (config.auth.apiKeys.length > 0) return { apiKeys: config.auth.apiKeys, devApiKey: undefined };
+  if (config.services.redisUrl !== null || config.services.natsUrl !== null) {
+    throw new ConfigError([
+      'auth: no API keys configured — service mode (NATS/Redis) requires them: set VETO_API_KEYS (key:role[:name], comma-separated) or auth.apiKeys in the VETO_CONFIG file',
+    ]);
+  }
+  const devApiKey = generateApiKey();
+  return { apiKeys: [{ key: devApiKey, role: 'admin', name: 'development' }], devApiKey };
+}
+
 export async function createRuntime(config: VetoConfig, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const { apiKeys, devApiKey } = apiKeysFor(config);
   const tfBackend = await initTensorflow();
   let scorer = overrides.scorer;
   let cardThresholds = { review: 0.5, block: 0.9 };
@@ -115,11 +141,15 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
         }
       : {}),
   });
+  // Review first: the event path may decide (and open cases) as soon as it starts.
+  const nats: { nc?: NatsConnection } = {};
+  const review = createReview(config, { engine, registry, decisions: store, ...(stateStore ? { stateStore } : {}), nats: () => nats.nc });
   const events = stateStore && config.services.natsUrl !== null ? await startEventServices(config, engine, registry, stateStore, log) : undefined;
+  if (events) nats.nc = events.nats.nc;
   const mode = stateStore
     ? events
-      ? `services: NATS ${config.services.natsUrl} (JetStream), Redis ${config.services.redisUrl}`
-      : `services: Redis ${config.services.redisUrl} (no NATS: HTTP only)`
+      ? `services: NATS ${redactUrl(config.services.natsUrl ?? '')} (JetStream), Redis ${redactUrl(config.services.redisUrl ?? '')}`
+      : `services: Redis ${redactUrl(config.services.redisUrl ?? '')} (no NATS: HTTP only)`
     : 'embedded (in-process actors and decision store; no NATS/Redis configured)';
   // Service mode: retry unrecorded decisions and passivate idle actors of the HTTP path.
   const housekeeping = stateStore
@@ -135,9 +165,11 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
   housekeeping?.unref();
   let closing = false;
   const app = await build({
+    review: review.routes,
     engine,
     metrics,
     bodyLimitBytes: config.server.bodyLimitBytes,
+    auth: { apiKeys, reviewRateLimitPerMinute: config.auth.reviewRateLimitPerMinute },
     logger: overrides.logger ?? false,
     isClosing: () => closing,
     ops: {
@@ -165,12 +197,13 @@ export async function createRuntime(config: VetoConfig, overrides: RuntimeOverri
       await events?.close();
       await engine.retryUnrecorded();
       await store.flush();
+      await review.close();
       await stateStore?.close();
       registry.stop();
     })();
     return stopped;
   };
-  return { app, engine, registry, metrics, scorer, tfBackend, mode, shutdown };
+  return { app, engine, registry, metrics, scorer, tfBackend, mode, devApiKey, shutdown };
 }
 
 /** Service-mode recorder of the HTTP path: the terminal's and the account's snapshots, then the account with the decision. */

@@ -10,6 +10,7 @@ Commands:
   train        train a classifier on a CSV through the engine's own actors
   evaluate     score a CSV's test period and print AUC / AP / CP@100 next to the book's baselines
   backtest     replay a CSV through the actors and a model, write TRANSACTION_ID,score,decision
+  export-labels  write analysts' verdicts as a training CSV (service mode: from Redis)
 
 Run 'veto <command> --help' for the options of a command.
 `;
@@ -22,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   evaluate: async () => (await import('./evaluate.js')).runEvaluate,
   backtest: async () => (await import('./backtest.js')).runBacktest,
   serve: async () => (await import('./serve.js')).runServe,
+  'export-labels': async () => (await import('./export-labels.js')).runExportLabels,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 /** `veto serve` (and `npm start`): runs the engine until SIGTERM/SIGINT, then shuts down gracefully. */
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { ConfigError, loadConfig } from '../app/config.js';
 import { createRuntime } from '../app/runtime.js';
 import { packageRoot } from '../model/location.js';
@@ -11,7 +11,20 @@ Runs the decision engine. Configuration: config/default.json, the JSON file
 named by VETO_CONFIG, then environment variables (VETO_PORT, VETO_MODEL_DIR,
 VETO_THRESHOLD_REVIEW, VETO_FALLBACK, … — see the README). With no NATS or
 Redis configured it runs embedded: in-process adapters and the shipped model.
+
+API keys: VETO_API_KEYS=key:role[:name],… (roles authorizer, analyst, admin)
+or auth.apiKeys. Embedded without keys, a development admin key is generated
+and printed on stderr; service mode without keys refuses to start.
 `;
+
+/** Log paths that may hold a secret: replaced by "[redacted]" in every log line. */
+export const LOG_REDACT_PATHS = ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'];
+
+/** The service logger: pino JSON at `level`, API keys redacted. */
+export function serveLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, base: { service: 'veto' }, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
+}
 
 export async function runServe(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -23,7 +36,7 @@ export async function runServe(argv: string[]): Promise<number> {
   let logger;
   try {
     config = loadConfig(process.env, join(packageRoot(), 'config'));
-    logger = pino({ level: config.server.logLevel, base: { service: 'veto' } });
+    logger = serveLogger(config.server.logLevel);
     runtime = await createRuntime(config, { logger });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -31,6 +44,14 @@ export async function runServe(argv: string[]): Promise<number> {
       return 2;
     }
     throw error;
+  }
+  if (runtime.devApiKey !== undefined) {
+    // Printed once on stderr, never logged: logs are collected and kept.
+    process.stderr.write(
+      `veto: development API key (admin): ${runtime.devApiKey}\n` +
+        'veto: no API keys configured — generated for this run only; configure VETO_API_KEYS (key:role[:name]) or auth.apiKeys\n',
+    );
+    logger.warn({ auth: 'development-key' }, 'no API keys configured: a development admin key was generated for this run and printed on stderr');
   }
   const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
   logger.info(

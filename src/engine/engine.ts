@@ -50,6 +50,10 @@ export interface EngineDeps {
   readonly prepare?: (req: AuthorizationRequest) => Promise<void>;
   /** Answer (degraded) instead of failing when the decision cannot be recorded (service mode). */
   readonly answerWhenUnrecorded?: boolean;
+  /** Called once a decision is recorded (opens review cases). Idempotent; may be called again for the same decision. */
+  onRecorded?: (record: DecisionRecord) => Promise<void>;
+  /** Errors of `onRecorded` on the HTTP path (the answer is not failed for them). */
+  readonly onError?: (error: unknown) => void;
   policy: Policy;
   /** Wall clock (epoch ms) for `decidedAt`; injected for tests. */
   readonly now?: () => number;
@@ -151,7 +155,22 @@ export class DecisionEngine {
       this.unrecorded.set(record.txId, degraded);
       return { record: degraded, replayed: false };
     }
+    try {
+      await this.notifyRecorded(record);
+    } catch (error) {
+      this.deps.onError?.(error);
+    }
     return { record, replayed: false };
+  }
+
+  /** Runs the recorded-decision hook (review cases). */
+  async notifyRecorded(record: DecisionRecord): Promise<void> {
+    await this.deps.onRecorded?.(record);
+  }
+
+  /** Installs the recorded-decision hook (the review service is built after the engine). */
+  set onRecorded(hook: ((record: DecisionRecord) => Promise<void>) | undefined) {
+    this.deps.onRecorded = hook;
   }
 
   /** Retries the writes of decisions that could not be recorded (e.g. while Redis was down). */

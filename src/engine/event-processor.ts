@@ -148,6 +148,8 @@ export class EventProcessor {
       const records = await Promise.all(decisions);
       await this.commit(touchedTerminals, touchedAccounts, records);
       await Promise.all([...records, ...republish].map((r) => this.outputs.publishDecision(r)));
+      // Review cases (idempotent): a failure leaves the batch unacked, the redelivery opens them.
+      await Promise.all([...records, ...republish].map((r) => this.engine.notifyRecorded(r)));
     } catch (error) {
       // Nothing of this batch is acknowledged: drop what it changed in memory, so
       // the redelivery re-applies it to the committed state.

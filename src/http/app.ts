@@ -8,9 +8,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { DecisionEngine } from '../engine/engine.js';
+import { documentAccess, installAccessControl, ROLES, withRoles, type AccessControlOptions } from './auth.js';
 import { ApiError, ERROR_CATALOGUE, installErrorHandling } from './errors.js';
 import type { EngineMetrics } from './metrics.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { reviewRoutes, type ReviewRouteDeps } from './routes/review.js';
 import { opsRoutes, type OpsInfo } from './routes/ops.js';
 
 export interface AppOptions {
@@ -18,10 +20,14 @@ export interface AppOptions {
   readonly metrics: EngineMetrics;
   readonly ops: OpsInfo;
   readonly bodyLimitBytes: number;
+  /** API keys and rate limits (src/http/auth.ts). Without keys every protected route answers 401. */
+  readonly auth: AccessControlOptions;
   /** True once shutdown has begun (the runtime sets it before `app.close()`). */
   readonly isClosing?: () => boolean;
   /** A pino logger instance, pino options, or false. */
   readonly logger?: FastifyBaseLogger | FastifyServerOptions['logger'];
+  /** The analysts' review API (cases, accounts, audit, admin). */
+  readonly review?: ReviewRouteDeps;
 }
 
 export async function build(options: AppOptions): Promise<FastifyInstance> {
@@ -51,8 +57,12 @@ export async function build(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (_request, reply) => {
     if (closing()) void reply.header('connection', 'close');
   });
+  // API keys and roles: an onRequest hook, so before body parsing and handlers. Before every route.
+  await installAccessControl(app, options.auth);
   await app.register(swagger, {
+    transform: documentAccess,
     openapi: {
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' } } },
       info: {
         title: 'veto',
         version: options.ops.version,
@@ -64,6 +74,8 @@ export async function build(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(opsRoutes(options.ops, options.metrics));
-  await app.register(authorizeRoutes(options.engine));
+  await app.register(withRoles(ROLES.authorize, authorizeRoutes(options.engine)));
+  // Same scope as the other routes (a nested plugin would delay the listener's close on shutdown).
+  if (options.review) await reviewRoutes(options.review)(app, {});
   return app;
 }

@@ -17,6 +17,8 @@ import {
   startRuntime,
   tx,
   uid,
+  auth,
+  withKey,
   type AuthorizeBody,
   type DecisionBody,
   type ErrorBody,
@@ -50,7 +52,7 @@ afterAll(async () => {
 });
 
 async function authorize(body: unknown, query = ''): Promise<{ status: number; body: DecisionBody }> {
-  const res = await runtime.app.inject({ method: 'POST', url: `/v1/authorize${query}`, payload: body as object });
+  const res = await runtime.app.inject(withKey({ method: 'POST', url: `/v1/authorize${query}`, payload: body as object }));
   return { status: res.statusCode, body: res.json<DecisionBody>() };
 }
 
@@ -206,7 +208,7 @@ describe('POST /v1/authorize — features', () => {
   it('?features=false omits them; an unknown value is rejected', async () => {
     const d = await decide(tx(), '?features=false');
     expect(d).not.toHaveProperty('features');
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize?features=yes', payload: tx() });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize?features=yes', payload: tx() }));
     expect(res.statusCode).toBe(400);
     expect(res.json<ErrorBody>().code).toBe('VALIDATION_FAILED');
   });
@@ -272,7 +274,7 @@ describe('POST /v1/authorize — idempotent retries', () => {
   it('the same txId with a different amount → 409 IDEMPOTENCY_CONFLICT, nothing changed', async () => {
     const body = tx({ amount: 10 });
     const first = await decide(body);
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: { ...body, amount: 11 } });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: { ...body, amount: 11 } }));
     expect(res.statusCode).toBe(409);
     const err = res.json<ErrorBody>();
     expect(err.code).toBe('IDEMPOTENCY_CONFLICT');
@@ -292,7 +294,7 @@ describe('POST /v1/authorize — idempotent retries', () => {
   ])('the same txId with a different %s → 409', async (_what, change) => {
     const body = tx();
     await decide(body);
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: { ...body, ...change(body) } });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: { ...body, ...change(body) } }));
     expect(res.statusCode).toBe(409);
     expect(res.json<ErrorBody>().code).toBe('IDEMPOTENCY_CONFLICT');
   });
@@ -369,7 +371,7 @@ describe('POST /v1/authorize — bad input is rejected and changes nothing', () 
     const payload = typeof raw === 'string' ? raw : JSON.stringify(raw);
     const accountsBefore = runtime.registry.accountCount;
     const terminalsBefore = runtime.registry.terminalCount;
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload, headers: { 'content-type': contentType } });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload, headers: { 'content-type': contentType } }));
     expect(res.statusCode, res.body).toBe(c.status);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     const err = res.json<ErrorBody>();
@@ -393,7 +395,7 @@ describe('POST /v1/authorize — bad input is rejected and changes nothing', () 
   });
 
   it('missing fields are all reported at once', async () => {
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: { txId: uid('tx'), accountId: uid('acc') } });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: { txId: uid('tx'), accountId: uid('acc') } }));
     expect(res.statusCode).toBe(400);
     const err = res.json<ErrorBody>();
     const messages = (err.details ?? []).map((d) => d.message).join('\n');
@@ -404,7 +406,7 @@ describe('POST /v1/authorize — bad input is rejected and changes nothing', () 
     const n = randomInt(1_000_000_000, 2_000_000_000);
     const valid = tx({ txId: String(n) });
     const accountsBefore = runtime.registry.accountCount;
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: { ...valid, txId: n } });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: { ...valid, txId: n } }));
     expect(res.statusCode).toBe(400);
     expect(res.json<ErrorBody>()).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: '/txId' }] });
     expect(runtime.registry.accountCount).toBe(accountsBefore);
@@ -414,7 +416,7 @@ describe('POST /v1/authorize — bad input is rejected and changes nothing', () 
   it.each(['a.b', 'a b', 'a*'])("txId '%s' → 400 VALIDATION_FAILED and changes nothing", async (txId) => {
     const body = tx({ txId });
     const accountsBefore = runtime.registry.accountCount;
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: body });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: body }));
     expect(res.statusCode).toBe(400);
     expect(res.json<ErrorBody>()).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: '/txId' }] });
     expect(runtime.registry.accountCount).toBe(accountsBefore);
@@ -431,7 +433,7 @@ describe('POST /v1/authorize — bad input is rejected and changes nothing', () 
 
   it('a text/plain body is at least never decided', async () => {
     const valid = tx();
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }));
     expect(res.statusCode).toBeGreaterThanOrEqual(400);
     expect(res.statusCode).toBeLessThan(500);
     expect(runtime.registry.accountSnapshot(valid.accountId)).toBeUndefined();
@@ -439,26 +441,26 @@ describe('POST /v1/authorize — bad input is rejected and changes nothing', () 
 
   it('application/json with a charset parameter is accepted', async () => {
     const valid = tx();
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: JSON.stringify(valid), headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: JSON.stringify(valid), headers: { 'content-type': 'application/json; charset=utf-8' } }));
     expect(res.statusCode).toBe(200);
   });
 
   it('over a real socket: oversized → 413, invalid JSON → 400, both JSON errors', async () => {
     const big = await fetch(`${baseUrl}/v1/authorize`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth() },
       body: JSON.stringify({ ...tx(), padding: 'x'.repeat(64 * 1024) }),
     });
     expect(big.status).toBe(413);
     expect(((await big.json()) as ErrorBody).code).toBe('BODY_TOO_LARGE');
-    const broken = await fetch(`${baseUrl}/v1/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"txId":' });
+    const broken = await fetch(`${baseUrl}/v1/authorize`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth() }, body: '{"txId":' });
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as ErrorBody).code).toBe('INVALID_JSON');
   });
 
   it('a body just under the limit is accepted (the limit is on size, not on metadata)', async () => {
     const valid = { ...tx(), metadata: { note: 'x'.repeat(256) } };
-    const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: valid });
+    const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: valid }));
     expect(res.statusCode).toBe(200);
   });
 });
@@ -481,20 +483,20 @@ describe('error envelope', () => {
 
   it('a client x-request-id is echoed as requestId (errors of every kind)', async () => {
     const id = uid('req');
-    const bad = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: { nope: true }, headers: { 'x-request-id': id } });
+    const bad = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: { nope: true }, headers: { 'x-request-id': id } }));
     expect(bad.json<ErrorBody>().requestId).toBe(id);
     const missing = await runtime.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': `${id}-2` } });
     expect(missing.json<ErrorBody>().requestId).toBe(`${id}-2`);
     const body = tx();
     await decide(body);
-    const conflict = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: { ...body, amount: 1 }, headers: { 'x-request-id': `${id}-3` } });
+    const conflict = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: { ...body, amount: 1 }, headers: { 'x-request-id': `${id}-3` } }));
     expect(conflict.json<ErrorBody>().requestId).toBe(`${id}-3`);
   });
 
   it('without x-request-id every error gets its own requestId', async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 3; i++) {
-      const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: {} });
+      const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: {} }));
       ids.add(res.json<ErrorBody>().requestId);
     }
     expect(ids.size).toBe(3);
@@ -502,7 +504,7 @@ describe('error envelope', () => {
 
   it('x-request-id is echoed over a real socket', async () => {
     const id = uid('req');
-    const res = await fetch(`${baseUrl}/v1/authorize`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id }, body: '{}' });
+    const res = await fetch(`${baseUrl}/v1/authorize`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': id, ...auth() }, body: '{}' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as ErrorBody).requestId).toBe(id);
   });

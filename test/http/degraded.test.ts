@@ -6,12 +6,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryDecisionStore, type DecisionRecord } from '../../src/adapters/decision-store.js';
 import type { Runtime } from '../../src/app/runtime.js';
-import { BASE_MS, listen, metricValue, postJson, reasonCodes, startRuntime, TestScorer, tx, uid, type DecisionBody } from './helpers.js';
+import { BASE_MS, listen, metricValue, postJson, reasonCodes, startRuntime, TestScorer, tx, uid, withKey, type DecisionBody } from './helpers.js';
 
 const TIMEOUT_MS = 50;
 
 async function decide(runtime: Runtime, body: object): Promise<DecisionBody> {
-  const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: body });
+  const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: body }));
   expect(res.statusCode, res.body).toBe(200);
   return res.json<DecisionBody>();
 }
@@ -274,7 +274,7 @@ describe('decision store failure', () => {
   it('a failed write answers 500 INTERNAL without leaking the cause', async () => {
     store.failing = true;
     try {
-      const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: tx() });
+      const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: tx() }));
       expect(res.statusCode).toBe(500);
       const err = res.json<{ code: string; message: string; requestId: string }>();
       expect(err.code).toBe('INTERNAL');
@@ -292,10 +292,10 @@ describe('decision store failure', () => {
   it('a retry after a failed write does not apply the transaction twice', async () => {
     const body = tx();
     store.failing = true;
-    const first = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: body });
+    const first = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: body }));
     store.failing = false;
     expect(first.statusCode).toBe(500);
-    const retry = await runtime.app.inject({ method: 'POST', url: '/v1/authorize?features=true', payload: body });
+    const retry = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize?features=true', payload: body }));
     expect(retry.statusCode).toBe(200);
     expect(retry.json<DecisionBody>().features?.account_nb_tx_1d).toBe(1);
     expect(runtime.registry.accountSnapshot(body.accountId)?.context.txCount).toBe(1);

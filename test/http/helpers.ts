@@ -1,5 +1,6 @@
 /** Shared helpers of the HTTP integration tests: runtimes, transactions, scorers and metrics parsing. */
 import { randomUUID } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
 import { loadConfig } from '../../src/app/config.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../src/app/runtime.js';
 import { FEATURE_COUNT } from '../../src/domain/features.js';
@@ -65,9 +66,28 @@ export interface ErrorBody {
 
 export const reasonCodes = (d: DecisionBody): string[] => d.reasons.map((r) => r.code);
 
-/** A runtime on the shipped config with environment-style overrides (e.g. { VETO_FALLBACK: 'closed' }). */
+/** The API keys of test runtimes (VETO_API_KEYS of startRuntime; an analyst key too). */
+export const AUTHORIZER_KEY = 'test-authorizer-key-0001';
+export const ADMIN_KEY = 'test-admin-key-000001';
+export const ANALYST_KEY = 'test-analyst-key-00001';
+export const TEST_API_KEYS = `${AUTHORIZER_KEY}:authorizer,${ADMIN_KEY}:admin,${ANALYST_KEY}:analyst`;
+
+/** The `authorization` header of a key (default: the authorizer's). */
+export function auth(key: string = AUTHORIZER_KEY): { authorization: string } {
+  return { authorization: `Bearer ${key}` };
+}
+
+/** inject() options with the key's `authorization` header added to their headers. */
+export function withKey(options: InjectOptions, key: string = AUTHORIZER_KEY): InjectOptions {
+  return { ...options, headers: { ...auth(key), ...options.headers } };
+}
+
+/**
+ * A runtime on the shipped config with environment-style overrides (e.g. { VETO_FALLBACK: 'closed' }),
+ * and the test API keys (TEST_API_KEYS) unless `env` sets VETO_API_KEYS.
+ */
 export function startRuntime(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}): Promise<Runtime> {
-  return createRuntime(loadConfig(env, 'config'), overrides);
+  return createRuntime(loadConfig({ VETO_API_KEYS: TEST_API_KEYS, ...env }, 'config'), overrides);
 }
 
 /** Listens on an ephemeral port of the loopback interface; returns the base URL. */
@@ -78,10 +98,11 @@ export async function listen(runtime: Runtime): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
-export function postJson(baseUrl: string, body: unknown, init: RequestInit = {}): Promise<Response> {
+/** POST /v1/authorize over a socket, with the authorizer key unless `key` says otherwise (null: no key). */
+export function postJson(baseUrl: string, body: unknown, init: RequestInit = {}, key: string | null = AUTHORIZER_KEY): Promise<Response> {
   return fetch(`${baseUrl}/v1/authorize`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(key !== null ? auth(key) : {}) },
     body: JSON.stringify(body),
     ...init,
   });

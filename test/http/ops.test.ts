@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.js';
-import { listen, metricValue, startRuntime, tx, uid, type DecisionBody } from './helpers.js';
+import { listen, metricValue, startRuntime, tx, uid, withKey, type DecisionBody } from './helpers.js';
 
 let runtime: Runtime;
 let baseUrl: string;
@@ -24,7 +24,7 @@ async function metricsText(): Promise<string> {
 }
 
 async function decide(body: object): Promise<DecisionBody> {
-  const res = await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: body });
+  const res = await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: body }));
   expect(res.statusCode, res.body).toBe(200);
   return res.json<DecisionBody>();
 }
@@ -120,7 +120,7 @@ describe('GET /metrics', () => {
     const before = await metricsText();
     const validation = metricValue(before, 'veto_errors_total', { code: 'VALIDATION_FAILED' }) ?? 0;
     const notFound = metricValue(before, 'veto_errors_total', { code: 'NOT_FOUND' }) ?? 0;
-    await runtime.app.inject({ method: 'POST', url: '/v1/authorize', payload: { ...tx(), amount: -1 } });
+    await runtime.app.inject(withKey({ method: 'POST', url: '/v1/authorize', payload: { ...tx(), amount: -1 } }));
     await runtime.app.inject({ method: 'GET', url: '/no/such/route' });
     const after = await metricsText();
     expect(metricValue(after, 'veto_errors_total', { code: 'VALIDATION_FAILED' })).toBe(validation + 1);

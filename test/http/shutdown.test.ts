@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryDecisionStore } from '../../src/adapters/decision-store.js';
 import type { Runtime } from '../../src/app/runtime.js';
-import { listen, postJson, startRuntime, TestScorer, tx, type DecisionBody } from './helpers.js';
+import { auth, listen, postJson, startRuntime, TEST_API_KEYS, TestScorer, tx, type DecisionBody } from './helpers.js';
 
 const SLOW_MS = 300;
 const IN_FLIGHT = 10;
@@ -40,7 +40,7 @@ async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void
 /** POST without connection reuse (`Connection: close`), through node:http. */
 function postOnce(baseUrl: string, body: unknown): Promise<{ status: number; body: DecisionBody }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}/v1/authorize`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(`${baseUrl}/v1/authorize`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...auth() } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -169,7 +169,7 @@ describe('veto serve (real process)', () => {
   it('starts, decides, and on SIGTERM logs "stopped" and exits 0', async () => {
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
       cwd: process.cwd(),
-      env: { ...process.env, VETO_PORT: '0', VETO_HOST: '127.0.0.1', VETO_LOG_LEVEL: 'info' },
+      env: { ...process.env, VETO_PORT: '0', VETO_HOST: '127.0.0.1', VETO_LOG_LEVEL: 'info', VETO_API_KEYS: TEST_API_KEYS },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logs: { msg?: string; address?: string; level?: number }[] = [];

@@ -21,11 +21,16 @@ export function uniquePrefix(): string {
   return `vt${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 }
 
-/** Starts `veto serve` and resolves once it listens. */
+/** The engine's API keys (service mode refuses to start without): `Authorization: Bearer ${ENGINE_ADMIN_KEY}`. */
+export const ENGINE_ADMIN_KEY = 'integration-admin-key-0001';
+export const ENGINE_AUTHORIZER_KEY = 'integration-authorizer-key-01';
+export const ENGINE_API_KEYS = `${ENGINE_AUTHORIZER_KEY}:authorizer,${ENGINE_ADMIN_KEY}:admin`;
+
+/** Starts `veto serve` (with ENGINE_API_KEYS unless `env` sets VETO_API_KEYS) and resolves once it listens. */
 export function startEngine(env: Record<string, string>, timeoutMs = 30_000): Promise<EngineProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: process.cwd(),
-    env: { ...process.env, VETO_HOST: '127.0.0.1', VETO_PORT: '0', VETO_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, VETO_HOST: '127.0.0.1', VETO_PORT: '0', VETO_LOG_LEVEL: 'info', VETO_API_KEYS: ENGINE_API_KEYS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

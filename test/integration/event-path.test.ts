@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { createRuntime, type Runtime } from '../../src/app/runtime.js';
-import { cleanup, natsClient, publishJson, uniquePrefix, waitDrained } from './engine-process.js';
+import { cleanup, ENGINE_API_KEYS, natsClient, publishJson, uniquePrefix, waitDrained } from './engine-process.js';
 import { describeWithServices, natsUrl, redisUrl } from './services.js';
 
 const dec = new TextDecoder();
@@ -49,7 +49,8 @@ await describeWithServices(['nats', 'redis'], 'event path on NATS JetStream and 
 
   beforeAll(async () => {
     const config = loadConfig(
-      { VETO_NATS_URL: natsUrl(), VETO_REDIS_URL: redisUrl(), VETO_SUBJECT_PREFIX: prefix, VETO_REDIS_PREFIX: prefix, VETO_ACK_WAIT_MS: '2000', VETO_MAX_RESIDENT: '1', VETO_SCORING_TIMEOUT_MS: '2000' },
+      // API keys: service mode requires them (NATS request/reply itself is not subject to them).
+      { VETO_API_KEYS: ENGINE_API_KEYS, VETO_NATS_URL: natsUrl(), VETO_REDIS_URL: redisUrl(), VETO_SUBJECT_PREFIX: prefix, VETO_REDIS_PREFIX: prefix, VETO_ACK_WAIT_MS: '2000', VETO_MAX_RESIDENT: '1', VETO_SCORING_TIMEOUT_MS: '2000' },
       'config',
     );
     runtime = await createRuntime(config);

@@ -51,12 +51,42 @@ export interface NatsHandle extends NatsStatusTracker {
 }
 
 /** Connects to NATS; rejects with NatsUnavailableError when no server answers. */
+/**
+ * Splits `nats://user:pass@host:4222,host2:4222` (or `nats://token@host`) into
+ * servers without credentials and the credentials, which the client takes as
+ * options rather than from the URL.
+ */
+export function parseNatsUrl(url: string): { servers: string[]; user?: string; pass?: string; token?: string } {
+  let user: string | undefined;
+  let pass: string | undefined;
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(s);
+      if (!m) return s;
+      const [name, secret] = (m[2] as string).split(':');
+      user = decodeURIComponent(name ?? '');
+      pass = secret === undefined ? undefined : decodeURIComponent(secret);
+      return `${m[1]}${m[3]}`;
+    });
+  if (user !== undefined && pass === undefined) return { servers, token: user };
+  return { servers, ...(user !== undefined ? { user } : {}), ...(pass !== undefined ? { pass } : {}) };
+}
+
+/** The URL with any credentials masked, for logs and /health. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\w+:\/\/)[^@/,]*@/g, '$1***@');
+}
+
 export async function connectNats(options: ConnectNatsOptions): Promise<NatsHandle> {
-  const servers = options.url.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const { servers, ...credentials } = parseNatsUrl(options.url);
   let nc: NatsConnection;
   try {
     nc = await connect({
       servers,
+      ...credentials,
       name: options.name ?? 'veto',
       maxReconnectAttempts: -1,
       reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
@@ -67,7 +97,7 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsHand
       maxPingOut: 3,
     });
   } catch (err) {
-    throw new NatsUnavailableError(options.url, { cause: err });
+    throw new NatsUnavailableError(redactUrl(options.url), { cause: err });
   }
   const tracker = trackStatus(nc, options.onStatus);
   return {
