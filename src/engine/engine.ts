@@ -199,13 +199,7 @@ export class DecisionEngine {
     const decision = this.fallbackDecision();
     this.deps.observer?.decision(decision, true);
     return {
-      txId: req.txId,
-      accountId: req.accountId,
-      terminalId: req.terminalId,
-      amount: req.amount,
-      currency: req.currency,
-      ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
-      timestamp: new Date(Date.parse(req.timestamp)).toISOString(),
+      ...transactionFields(req),
       decision,
       score: null,
       reasons: [{ code: 'STATE_UNAVAILABLE', detail: `account state unavailable (${(error as Error).message}); fail-${this.deps.policy.fallback} → ${decision}` }],
@@ -274,13 +268,7 @@ export class DecisionEngine {
       observer.decision(outcome.decision, score === undefined);
     }
     return {
-      txId: req.txId,
-      accountId: req.accountId,
-      terminalId: req.terminalId,
-      amount: req.amount,
-      currency: req.currency,
-      ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
-      timestamp: new Date(applied.timestampMs).toISOString(),
+      ...transactionFields(req),
       decision: outcome.decision,
       score: score ?? null,
       reasons,
@@ -305,4 +293,17 @@ export class DecisionEngine {
     if (!('scores' in occluded)) return [];
     return contributionReasons(topContributions(FEATURE_NAMES, vector, score, occluded.scores, this.deps.topFeatures ?? 3));
   }
+}
+
+/** The transaction's own fields of a decision record (timestamp normalised to ISO 8601 UTC). */
+function transactionFields(req: AuthorizationRequest) {
+  return {
+    txId: req.txId,
+    accountId: req.accountId,
+    terminalId: req.terminalId,
+    amount: req.amount,
+    currency: req.currency,
+    ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
+    timestamp: new Date(Date.parse(req.timestamp)).toISOString(),
+  };
 }

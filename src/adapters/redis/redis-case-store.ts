@@ -32,8 +32,6 @@
  * reconnects in the background. A shared client (`redis` option) keeps its own
  * settings; operations still fail at once while it is not connected.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { AuditEntry, CaseRecord, CaseStatus } from '../../domain/case.js';
 import {
@@ -61,7 +59,7 @@ import {
 } from '../case-store.js';
 import { VetoError } from '../../engine/errors.js';
 import { assertPrefix, escapeId } from './keys.js';
-import { scriptsDir } from './scripts.js';
+import { defineCommands, scriptSource } from './scripts.js';
 
 // ---------------------------------------------------------------------------
 // Keys.
@@ -123,30 +121,14 @@ const CASE_COMMAND: Readonly<Record<CaseScriptName, string>> = {
   'case-audit': 'vetoCaseAudit',
 };
 
-const caseSources = new Map<CaseScriptName, string>();
-
 /** The Lua source of a case script (read once per process). */
 export function caseScriptSource(name: CaseScriptName): string {
-  let lua = caseSources.get(name);
-  if (lua === undefined) {
-    const file = join(scriptsDir(), `${name}.lua`);
-    try {
-      lua = readFileSync(file, 'utf8');
-    } catch (cause) {
-      throw new Error(`cannot read the Redis script ${file} (the .lua files must ship with the package)`, { cause });
-    }
-    caseSources.set(name, lua);
-  }
-  return lua;
+  return scriptSource(name);
 }
-
-const caseScriptsDefined = new WeakSet<Redis>();
 
 /** Defines the case scripts on a client (idempotent; safe on a client shared with the state store). */
 export function defineCaseScripts(redis: Redis): void {
-  if (caseScriptsDefined.has(redis)) return;
-  for (const name of CASE_SCRIPT_NAMES) redis.defineCommand(CASE_COMMAND[name], { lua: caseScriptSource(name) });
-  caseScriptsDefined.add(redis);
+  defineCommands(redis, CASE_COMMAND);
 }
 
 type ScriptFn = (numKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;

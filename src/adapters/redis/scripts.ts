@@ -26,10 +26,10 @@ export function scriptsDir(): string {
   return join(packageRoot(), 'src', 'adapters', 'redis', 'scripts');
 }
 
-const sources = new Map<ScriptName, string>();
+const sources = new Map<string, string>();
 
-/** The Lua source of a script (read once per process). */
-export function scriptSource(name: ScriptName): string {
+/** The Lua source of a script `scripts/<name>.lua` (read once per process). */
+export function scriptSource(name: string): string {
   let lua = sources.get(name);
   if (lua === undefined) {
     const file = join(scriptsDir(), `${name}.lua`);
@@ -43,13 +43,22 @@ export function scriptSource(name: ScriptName): string {
   return lua;
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakMap<Redis, Set<string>>();
 
-/** Defines every script on a client (idempotent). Reads the .lua files on first use. */
+/** Defines scripts (file name → ioredis command name) on a client, once per client. */
+export function defineCommands(redis: Redis, commands: Readonly<Record<string, string>>): void {
+  let done = defined.get(redis);
+  if (done === undefined) defined.set(redis, (done = new Set()));
+  for (const [name, command] of Object.entries(commands)) {
+    if (done.has(command)) continue;
+    redis.defineCommand(command, { lua: scriptSource(name) });
+    done.add(command);
+  }
+}
+
+/** Defines the state store's scripts on a client (idempotent). Reads the .lua files on first use. */
 export function defineScripts(redis: Redis): void {
-  if (defined.has(redis)) return;
-  for (const name of SCRIPT_NAMES) redis.defineCommand(COMMAND[name], { lua: scriptSource(name) });
-  defined.add(redis);
+  defineCommands(redis, Object.fromEntries(SCRIPT_NAMES.map((n) => [n, COMMAND[n]])));
 }
 
 type ScriptTarget = Redis | ChainableCommander;
