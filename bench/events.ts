@@ -142,14 +142,14 @@ async function millionAccounts(prefix: string, accounts: number, maxResident: nu
   return result;
 }
 
-export async function benchEvents(options: { messages: number; accounts: number }) {
+export async function benchEvents(options: { messages: number; accounts: number; maxResident: number }) {
   const nc = await connect({ servers: NATS });
   const redis = new Redis(REDIS);
   const runId = `vb${Date.now().toString(36)}`;
   try {
     const bare = await bareLoop(nc, `${runId}b`, options.messages);
     const veto = await engineLoop(nc, redis, `${runId}e`, options.messages);
-    const memory = await millionAccounts(`${runId}m`, options.accounts, 100_000);
+    const memory = await millionAccounts(`${runId}m`, options.accounts, options.maxResident);
     return { messages: options.messages, bareMsgPerSec: bare, vetoTxPerSec: veto, ratio: veto / bare, memory, natsVersion: nc.info?.version };
   } finally {
     for (const p of [`${runId}b`, `${runId}e`, `${runId}m`]) {

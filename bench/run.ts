@@ -46,9 +46,10 @@ await main();
 async function runEventBench() {
   const accounts = Number(process.env.VETO_BENCH_ACCOUNTS ?? 1_000_000);
   const messages = Number(process.env.VETO_BENCH_MESSAGES ?? 20_000);
+  const maxResident = Number(process.env.VETO_BENCH_MAX_RESIDENT ?? 100_000);
   console.log('\n## Event path: JetStream → actors → model → Redis commit → decision published → ack');
   try {
-    const e = await benchEvents({ messages, accounts });
+    const e = await benchEvents({ messages, accounts, maxResident });
     console.log(`NATS server                             ${e.natsVersion}; ${fmt(e.messages)} transactions pre-published`);
     console.log(`baseline: bare JetStream consume + ack  ${fmt(e.bareMsgPerSec)} msg/s  (pull batches of 256, JSON parse, ack, double-ack per batch)`);
     console.log(`veto event path                         ${fmt(e.vetoTxPerSec)} tx/s  (${e.ratio.toFixed(2)}× baseline; target ≥ 0.5× ${e.ratio >= 0.5 ? 'met' : 'NOT MET'})`);
