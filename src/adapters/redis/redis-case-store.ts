@@ -59,6 +59,7 @@ import {
 } from '../case-store.js';
 import { VetoError } from '../../engine/errors.js';
 import { assertPrefix, escapeId } from './keys.js';
+import { RedisGuard } from './connection-guard.js';
 import { defineCommands, scriptSource } from './scripts.js';
 
 // ---------------------------------------------------------------------------
@@ -185,9 +186,7 @@ export class RedisCaseStore implements CaseStore {
   private readonly auditCap: number;
   private readonly auditTargetCap: number;
   private readonly connectTimeoutMs: number;
-  private lastError: Error | undefined;
-  private closed = false;
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly guard: RedisGuard;
 
   constructor(options: RedisCaseStoreOptions) {
     this.keys = redisCaseKeys(options.prefix);
@@ -210,8 +209,11 @@ export class RedisCaseStore implements CaseStore {
       });
       this.owned = true;
     }
-    this.redis.on('error', (error: Error) => {
-      this.lastError = error;
+    this.guard = new RedisGuard(this.redis, {
+      what: 'case store',
+      connectTimeoutMs: this.connectTimeoutMs,
+      unavailable: (message, o) => new CaseStoreUnavailableError(message, o),
+      mapError: (op, error) => toCaseStoreError(op, error),
     });
     defineCaseScripts(this.redis);
   }
@@ -335,9 +337,9 @@ export class RedisCaseStore implements CaseStore {
 
   /** Waits for operations in flight, then QUITs an owned client (a shared one stays open). Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    await Promise.allSettled([...this.pending]);
-    this.closed = true;
+    if (this.guard.closed) return;
+    await this.guard.settle();
+    this.guard.markClosed();
     if (!this.owned || this.redis.status === 'end') return;
     try {
       if (this.redis.status !== 'ready') throw new Error('not connected');
@@ -390,51 +392,12 @@ export class RedisCaseStore implements CaseStore {
     });
   }
 
-  /** Runs an operation once connected, mapping every failure to a case-store error; tracked for close(). */
   private run<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    const promise = (async () => {
-      await this.whenReady(op);
-      try {
-        return await fn();
-      } catch (error) {
-        throw toCaseStoreError(op, error);
-      }
-    })();
-    this.pending.add(promise);
-    const forget = () => this.pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    return this.guard.run(op, fn);
   }
 
-  /** Ready: go. A connection attempt in progress: wait for it (at most connectTimeoutMs). Down or closed: fail at once. */
-  private async whenReady(op: string): Promise<void> {
-    if (this.closed) throw new CaseStoreUnavailableError(`${op}: the case store is closed`);
-    const status = this.redis.status;
-    if (status === 'ready') return;
-    if (status !== 'connecting' && status !== 'connect' && status !== 'wait') {
-      const why = this.lastError ? `: ${this.lastError.message}` : '';
-      throw new CaseStoreUnavailableError(`${op}: Redis is down (${status}${why})`, { cause: this.lastError });
-    }
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const done = (error?: Error) => {
-          clearTimeout(timer);
-          this.redis.off('ready', onReady);
-          this.redis.off('close', onClose);
-          if (error) reject(error);
-          else resolve();
-        };
-        const onReady = () => done();
-        const onClose = () => done(new Error(`connection failed${this.lastError ? `: ${this.lastError.message}` : ''}`, { cause: this.lastError }));
-        const timer = setTimeout(() => done(new Error(`not connected after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
-        this.redis.once('ready', onReady);
-        this.redis.once('close', onClose);
-        // A lazy shared client connects on demand.
-        if (status === 'wait') this.redis.connect().catch(() => undefined);
-      });
-    } catch (error) {
-      throw new CaseStoreUnavailableError(`${op}: Redis is unavailable (${(error as Error).message})`, { cause: error });
-    }
+  private whenReady(op: string): Promise<void> {
+    return this.guard.whenReady(op);
   }
 }
 

@@ -19,6 +19,7 @@ import type { DecisionRecord } from '../decision-store.js';
 import type { AccountCommit, StateStore, StoredSnapshot, TerminalCommit } from '../state-store.js';
 import { VetoError } from '../../engine/errors.js';
 import { SEQ_FIELD, SNAPSHOT_FIELD, redisKeys, type RedisKeys } from './keys.js';
+import { RedisGuard } from './connection-guard.js';
 import { callScript, commitAccountCall, commitTerminalCall, defineScripts, parseCommitReply, type CommitReply } from './scripts.js';
 
 /** Redis does not answer: down, unreachable, timed out, loading, read-only or out of memory. Retry later. */
@@ -84,10 +85,7 @@ export class RedisStateStore implements StateStore {
   private readonly connectTimeoutMs: number;
   private readonly onStatus: ((status: StateStoreStatus) => void) | undefined;
   private reported: StateStoreStatus | undefined;
-  private lastError: Error | undefined;
-  private closed = false;
-  private attempt: Promise<void> | undefined;
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly guard: RedisGuard;
 
   constructor(options: RedisStateStoreOptions) {
     if (!Number.isSafeInteger(options.decisionRetentionSeconds) || options.decisionRetentionSeconds <= 0) {
@@ -105,8 +103,11 @@ export class RedisStateStore implements StateStore {
       enableOfflineQueue: false,
       retryStrategy: (times) => Math.min(250 * times, 1000),
     });
-    this.redis.on('error', (error: Error) => {
-      this.lastError = error;
+    this.guard = new RedisGuard(this.redis, {
+      what: 'state store',
+      connectTimeoutMs: this.connectTimeoutMs,
+      unavailable: (message, o) => new StateStoreUnavailableError(message, o),
+      mapError: toStoreError,
     });
     this.redis.on('ready', () => this.report('ready'));
     this.redis.on('close', () => this.report('down'));
@@ -116,7 +117,7 @@ export class RedisStateStore implements StateStore {
 
   /** True when connected and ready (no round trip). */
   isUp(): boolean {
-    return !this.closed && this.redis.status === 'ready';
+    return !this.guard.closed && this.redis.status === 'ready';
   }
 
   /** Resolves once connected; rejects with StateStoreUnavailableError if the attempt in progress fails or Redis is down. */
@@ -245,7 +246,7 @@ export class RedisStateStore implements StateStore {
 
   /** Every write is durable (in Redis) when its promise resolves; this waits for those still in flight. */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await this.guard.settle();
   }
 
   /** PING; false when Redis is down or slow (never throws). */
@@ -260,9 +261,9 @@ export class RedisStateStore implements StateStore {
 
   /** Waits for writes in flight, then QUITs (or drops the connection if Redis does not answer). Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.guard.closed) return;
     await this.flush();
-    this.closed = true;
+    this.guard.markClosed();
     if (this.redis.status === 'end') return;
     try {
       if (this.redis.status !== 'ready') throw new Error('not connected');
@@ -286,54 +287,12 @@ export class RedisStateStore implements StateStore {
     return this.run(op, async () => parseSnapshot(key, await this.redis.hmget(key, SNAPSHOT_FIELD, SEQ_FIELD)));
   }
 
-  /** Runs an operation once connected, mapping every failure to a state-store error, and tracks it for flush(). */
   private run<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    const promise = (async () => {
-      await this.whenReady(op);
-      try {
-        return await fn();
-      } catch (error) {
-        throw toStoreError(op, error);
-      }
-    })();
-    this.pending.add(promise);
-    const forget = () => this.pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    return this.guard.run(op, fn);
   }
 
-  /**
-   * Ready: go. A connection attempt in progress: wait for it (at most
-   * connectTimeoutMs). Down (between attempts) or closed: fail at once.
-   */
-  private async whenReady(op: string): Promise<void> {
-    if (this.closed) throw new StateStoreUnavailableError(`${op}: the state store is closed`);
-    const status = this.redis.status;
-    if (status === 'ready') return;
-    if (status !== 'connecting' && status !== 'connect' && status !== 'wait') {
-      const why = this.lastError ? `: ${this.lastError.message}` : '';
-      throw new StateStoreUnavailableError(`${op}: Redis is down (${status}${why})`, { cause: this.lastError });
-    }
-    this.attempt ??= new Promise<void>((resolve, reject) => {
-      const done = (error?: Error) => {
-        clearTimeout(timer);
-        this.redis.off('ready', onReady);
-        this.redis.off('close', onClose);
-        this.attempt = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      const onReady = () => done();
-      const onClose = () => done(new Error(`connection failed${this.lastError ? `: ${this.lastError.message}` : ''}`, { cause: this.lastError }));
-      const timer = setTimeout(() => done(new Error(`not connected after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
-      this.redis.once('ready', onReady);
-      this.redis.once('close', onClose);
-    });
-    try {
-      await this.attempt;
-    } catch (error) {
-      throw new StateStoreUnavailableError(`${op}: Redis is unavailable (${(error as Error).message})`, { cause: error });
-    }
+  private whenReady(op: string): Promise<void> {
+    return this.guard.whenReady(op);
   }
 }
 
