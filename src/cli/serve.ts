@@ -53,6 +53,8 @@ export async function runServe(argv: string[]): Promise<number> {
     );
     logger.warn({ auth: 'development-key' }, 'no API keys configured: a development admin key was generated for this run and printed on stderr');
   }
+  // A stray rejection is a bug to log, not a reason to drop every account's in-flight work.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   const address = await runtime.app.listen({ host: config.server.host, port: config.server.port });
   logger.info(
     { address, mode: runtime.mode, tfBackend: runtime.tfBackend, modelVersion: runtime.engine.modelVersion, thresholds: runtime.engine.policy.thresholds },

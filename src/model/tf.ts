@@ -27,9 +27,22 @@ async function selectBackend(): Promise<TfBackend> {
     // optional dependency not installed or libtensorflow missing: fall through
   }
   try {
+    const before = {
+      uncaughtException: new Set(process.listeners('uncaughtException')),
+      unhandledRejection: new Set(process.listeners('unhandledRejection')),
+    };
     await import('@tensorflow/tfjs-backend-wasm');
     if (await tf.setBackend('wasm')) {
       await tf.ready();
+      // The Emscripten runtime of the wasm backend installs process handlers that rethrow
+      // every uncaught exception and unhandled rejection, i.e. crash the process. The
+      // engine decides what a stray error does (it logs it); remove them.
+      for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+        const emitter = process as NodeJS.EventEmitter;
+        for (const listener of emitter.listeners(event)) {
+          if (!before[event].has(listener as never)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+        }
+      }
       return 'wasm';
     }
   } catch {

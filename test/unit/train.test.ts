@@ -25,8 +25,14 @@ function synthetic(n: number, seed: number) {
 const opts = { hidden: [8], epochs: 2, batchSize: 64, learningRate: 1e-2, seed: 7 };
 
 describe('classifier training and artifacts', () => {
+  const before = new Set([...process.listeners('unhandledRejection'), ...process.listeners('uncaughtException')]);
   beforeAll(async () => {
     expect(['tensorflow', 'wasm', 'cpu']).toContain(await initTensorflow());
+  });
+
+  it('the TF.js runtime leaves no process-wide crash handlers behind', () => {
+    const after = [...process.listeners('unhandledRejection'), ...process.listeners('uncaughtException')];
+    expect(after.filter((l) => !before.has(l))).toEqual([]);
   });
 
   it('is deterministic for a seed and differs across seeds', async () => {
