@@ -12,7 +12,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cleanup, countKeys, natsClient, publishJson, startEngine, storedTxCounts, uniquePrefix, waitDrained, type EngineProcess } from './engine-process.js';
+import { cleanup, countKeys, natsClient, publishJson, startEngine, storedTxCounts, syntheticTx, uniquePrefix, waitDrained, type EngineProcess } from './engine-process.js';
 import { describeWithServices, natsUrl, redisUrl } from './services.js';
 
 const N = 10_000;
@@ -54,15 +54,8 @@ await describeWithServices(['nats', 'redis'], 'crash test: SIGKILL during traffi
     const restarts: Promise<void>[] = [];
     const inflight: Promise<void>[] = [];
     for (let i = 0; i < N; i++) {
-      const accountId = `acct-${(i * 7919) % ACCOUNTS}`;
-      const body = {
-        txId: `${prefix}-tx-${i}`,
-        accountId,
-        terminalId: `term-${(i * 104729) % TERMINALS}`,
-        amount: Math.round(((i * 37) % 20000) + 100) / 100,
-        currency: 'EUR',
-        timestamp: new Date(base + i * 30_000).toISOString(),
-      };
+      const body = syntheticTx(prefix, i, ACCOUNTS, TERMINALS, base);
+      const accountId = body.accountId;
       expected.set(accountId, (expected.get(accountId) ?? 0) + 1);
       inflight.push(publishJson(nc, `${prefix}.tx.${accountId}`, body, body.txId));
       if (i % 50 === 0) inflight.push(publishJson(nc, `${prefix}.tx.${accountId}`, body, body.txId)); // publisher retry

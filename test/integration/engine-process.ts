@@ -138,3 +138,15 @@ export async function cleanup(redis: Redis, nc: NatsConnection, prefix: string):
   const jsm = await jetstreamManager(nc);
   for (const s of ['EVENTS', 'DECISIONS', 'DLQ']) await jsm.streams.delete(`${prefix.toUpperCase()}_${s}`).catch(() => false);
 }
+
+/** The i-th synthetic transaction of a traffic test: accounts and terminals spread by multiplicative hashing. */
+export function syntheticTx(prefix: string, i: number, accounts: number, terminals: number, baseMs = Date.parse('2026-12-01T00:00:00Z')) {
+  return {
+    txId: `${prefix}-tx-${i}`,
+    accountId: `acct-${(i * 7919) % accounts}`,
+    terminalId: `term-${(i * 104729) % terminals}`,
+    amount: Math.round(((i * 37) % 20000) + 100) / 100,
+    currency: 'EUR',
+    timestamp: new Date(baseMs + i * 30_000).toISOString(),
+  };
+}

@@ -17,7 +17,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countKeys, natsClient, publishJson, startEngine, storedTxCounts, uniquePrefix, waitDrained, type EngineProcess } from './engine-process.js';
+import { countKeys, syntheticTx, natsClient, publishJson, startEngine, storedTxCounts, uniquePrefix, waitDrained, type EngineProcess } from './engine-process.js';
 import { freePort, makeTempDir, natsServerBinary, NATS_SERVER_PATH, redisServerBinary, removeDir, startNats, startRedis, type OwnServer } from './own-servers.js';
 import { servicesRequired } from './services.js';
 
@@ -162,15 +162,8 @@ if (missing.length > 0 && servicesRequired()) {
           });
           redisRestart.catch(() => undefined); // awaited (and reported) after publishing
         }
-        const accountId = `acct-${(i * 7919) % ACCOUNTS}`;
-        const body = {
-          txId: `${prefix}-tx-${i}`,
-          accountId,
-          terminalId: `term-${(i * 104729) % TERMINALS}`,
-          amount: Math.round(((i * 37) % 20000) + 100) / 100,
-          currency: 'EUR',
-          timestamp: new Date(base + i * 30_000).toISOString(),
-        };
+        const body = syntheticTx(prefix, i, ACCOUNTS, TERMINALS, base);
+        const accountId = body.accountId;
         expected.set(accountId, (expected.get(accountId) ?? 0) + 1);
         inflight.push(publishJson(client, `${prefix}.tx.${accountId}`, body, body.txId));
         if (inflight.length >= SLICE) {
