@@ -7,6 +7,7 @@
  * entries older than (latest event time − 30 days) are evicted on each update,
  * so memory per account is O(transactions in 30 days).
  */
+import { insertInWindow } from './sliding-window.js';
 import { DAY_MS, upperBound } from './time.js';
 
 export const ACCOUNT_HORIZON_MS = 30 * DAY_MS;
@@ -91,23 +92,5 @@ export function accountFeatures(w: AccountWindow, tx: AccountTx): AccountFeature
 
 /** The window after recording `tx` (inserted in time order), with expired entries evicted. */
 export function recordAccountTx(w: AccountWindow, tx: AccountTx): AccountWindow {
-  const pos = upperBound(w.t, tx.timestampMs);
-  const last = w.t.length > 0 ? (w.t[w.t.length - 1] as number) : -Infinity;
-  const cutoff = Math.max(last, tx.timestampMs) - ACCOUNT_HORIZON_MS;
-  const keepFrom = upperBound(w.t, cutoff);
-  if (tx.timestampMs <= cutoff) return keepFrom === 0 ? w : { t: w.t.slice(keepFrom), amount: w.amount.slice(keepFrom), terminal: w.terminal.slice(keepFrom) };
-  const t = w.t.slice(keepFrom);
-  const amount = w.amount.slice(keepFrom);
-  const terminal = w.terminal.slice(keepFrom);
-  const at = pos - keepFrom;
-  if (at === t.length) {
-    t.push(tx.timestampMs);
-    amount.push(tx.amount);
-    terminal.push(tx.terminalId);
-  } else {
-    t.splice(at, 0, tx.timestampMs);
-    amount.splice(at, 0, tx.amount);
-    terminal.splice(at, 0, tx.terminalId);
-  }
-  return { t, amount, terminal };
+  return insertInWindow(w, { t: tx.timestampMs, amount: tx.amount, terminal: tx.terminalId }, ACCOUNT_HORIZON_MS);
 }

@@ -8,6 +8,7 @@
  * for w = 1, 7, 30 days, exactly as in the book. Labels arrive as events and
  * mark the matching entry.
  */
+import { insertInWindow } from './sliding-window.js';
 import { DAY_MS, upperBound } from './time.js';
 
 export const DEFAULT_LABEL_DELAY_MS = 7 * DAY_MS;
@@ -59,25 +60,7 @@ export function recordTerminalTx(
   tx: { readonly txId: string; readonly timestampMs: number },
   labelDelayMs: number,
 ): TerminalWindow {
-  const pos = upperBound(w.t, tx.timestampMs);
-  const last = w.t.length > 0 ? (w.t[w.t.length - 1] as number) : -Infinity;
-  const cutoff = Math.max(last, tx.timestampMs) - terminalHorizonMs(labelDelayMs);
-  const keepFrom = upperBound(w.t, cutoff);
-  if (tx.timestampMs <= cutoff) return keepFrom === 0 ? w : { t: w.t.slice(keepFrom), txId: w.txId.slice(keepFrom), fraud: w.fraud.slice(keepFrom) };
-  const t = w.t.slice(keepFrom);
-  const txId = w.txId.slice(keepFrom);
-  const fraud = w.fraud.slice(keepFrom);
-  const at = pos - keepFrom;
-  if (at === t.length) {
-    t.push(tx.timestampMs);
-    txId.push(tx.txId);
-    fraud.push(0);
-  } else {
-    t.splice(at, 0, tx.timestampMs);
-    txId.splice(at, 0, tx.txId);
-    fraud.splice(at, 0, 0);
-  }
-  return { t, txId, fraud };
+  return insertInWindow(w, { t: tx.timestampMs, txId: tx.txId, fraud: 0 as const }, terminalHorizonMs(labelDelayMs));
 }
 
 /**
